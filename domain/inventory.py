@@ -1,0 +1,149 @@
+"""Hosts, software packages, and the directories that list each kind of entity."""
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Snapshot as BaseSnapshot
+
+from domain.ids import directory_uuid, host_uuid, package_uuid
+from domain.rpm import RpmName
+
+
+class Host(Aggregate):
+    TOPIC = "arbiter:Host"
+
+    class Event(Aggregate.Event):
+        TOPIC = "arbiter:Host.Event"
+        actor: str
+        trace_id: str
+
+    class Snapshot(BaseSnapshot):
+        TOPIC = "arbiter:Host.Snapshot"
+
+    class Registered(Event, Aggregate.Created):
+        TOPIC = "arbiter:HostRegistered"
+        host_id: int
+        ip_address: str
+        architecture: str
+        agent_address: str
+
+        def apply(self, aggregate: "Host") -> None:
+            aggregate.host_id = self.host_id
+            aggregate.ip_address = self.ip_address
+            aggregate.architecture = self.architecture
+            aggregate.agent_address = self.agent_address
+
+    host_id: int
+    ip_address: str
+    architecture: str
+    agent_address: str
+
+    def __init__(self) -> None:
+        """State is set by `Registered.apply`."""
+
+    @classmethod
+    def register(
+        cls,
+        host_id: int,
+        ip_address: str,
+        architecture: str,
+        agent_address: str,
+        actor: str,
+        trace_id: str,
+    ) -> "Host":
+        return cls._create(
+            cls.Registered,
+            id=host_uuid(host_id),
+            host_id=host_id,
+            ip_address=ip_address,
+            architecture=architecture,
+            agent_address=agent_address,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
+class Package(Aggregate):
+    """An rpm that may be installed: its identity is its name."""
+
+    TOPIC = "arbiter:Package"
+
+    class Event(Aggregate.Event):
+        TOPIC = "arbiter:Package.Event"
+        actor: str
+        trace_id: str
+
+    class Snapshot(BaseSnapshot):
+        TOPIC = "arbiter:Package.Snapshot"
+
+    class Registered(Event, Aggregate.Created):
+        TOPIC = "arbiter:PackageRegistered"
+        package_id: int
+        rpm_name: str
+
+        def apply(self, aggregate: "Package") -> None:
+            aggregate.package_id = self.package_id
+            aggregate.rpm_name = self.rpm_name
+
+    package_id: int
+    rpm_name: str
+
+    def __init__(self) -> None:
+        """State is set by `Registered.apply`."""
+
+    @property
+    def rpm(self) -> RpmName:
+        return RpmName.parse(self.rpm_name)
+
+    @classmethod
+    def register(cls, package_id: int, rpm: RpmName, actor: str, trace_id: str) -> "Package":
+        return cls._create(
+            cls.Registered,
+            id=package_uuid(rpm.name),
+            package_id=package_id,
+            rpm_name=rpm.name,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
+class Directory(Aggregate):
+    """The ids of every entity of one kind, in registration order.
+
+    Registering an entity saves it with its directory entry in one transaction, so a list
+    read never scans the event store and never misses a registration.
+    """
+
+    TOPIC = "arbiter:Directory"
+
+    class Event(Aggregate.Event):
+        TOPIC = "arbiter:Directory.Event"
+
+    class Snapshot(BaseSnapshot):
+        TOPIC = "arbiter:Directory.Snapshot"
+
+    class Opened(Event, Aggregate.Created):
+        TOPIC = "arbiter:DirectoryOpened"
+        kind: str
+
+        def apply(self, aggregate: "Directory") -> None:
+            aggregate.kind = self.kind
+            aggregate.entries = []
+
+    class EntryAdded(Event):
+        TOPIC = "arbiter:DirectoryEntryAdded"
+        entry_id: int
+
+        def apply(self, aggregate: "Directory") -> None:
+            aggregate.entries.append(self.entry_id)
+
+    kind: str
+    entries: list[int]
+
+    def __init__(self) -> None:
+        """State is set by `Opened.apply`."""
+
+    @classmethod
+    def open(cls, kind: str) -> "Directory":
+        return cls._create(cls.Opened, id=directory_uuid(kind), kind=kind)
+
+    def add(self, entry_id: int) -> None:
+        self.trigger_event(self.EntryAdded, entry_id=entry_id)

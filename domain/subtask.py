@@ -1,0 +1,98 @@
+"""A subtask's state inside its Task aggregate, and the task status derived from all of them."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.enums import Operation, SubtaskStatus, TaskStatus
+from domain.templates import TaskTemplate
+
+_ACTIVE = (SubtaskStatus.READY, SubtaskStatus.RUNNING, SubtaskStatus.CANCELING)
+
+
+@dataclass
+class LogRun:
+    """One run of a subtask: the operation it ran for, when it began, and its log lines."""
+
+    operation: Operation
+    time: datetime
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Subtask:
+    id: int
+    name: str
+    step: str
+    timeout: int
+    series_id: int
+    prohibit_rollback: bool
+    prohibit_skip: bool
+    upstreams: list[int]
+    downstreams: list[int]
+    status: SubtaskStatus
+    operation: Operation = Operation.EXECUTE
+    run_time: int = 1
+    attempt: int = 0  # bumped by every start: fences outcomes from older attempts
+    executor: str | None = None
+    start_time: datetime | None = None
+    finish_time: datetime | None = None
+    runs: list[LogRun] = field(default_factory=list)
+
+    @property
+    def has_started(self) -> bool:
+        return self.attempt > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(vars(self))
+        data["runs"] = [vars(run) for run in self.runs]
+        return data
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> "Subtask":
+        """A subtask as `TaskCreated` describes it (see `chain_specs`)."""
+        return cls.from_dict({**spec, "operation": Operation.EXECUTE, "runs": []})
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Subtask":
+        values = dict(data)
+        values["status"] = SubtaskStatus(values["status"])
+        values["operation"] = Operation(values["operation"])
+        values["runs"] = [
+            LogRun(Operation(r["operation"]), r["time"], list(r["lines"])) for r in values["runs"]
+        ]
+        return cls(**values)
+
+
+def chain_specs(template: TaskTemplate, ids: list[int]) -> list[dict[str, Any]]:
+    """The initial subtasks of a chain template as event payloads: entry READY, the rest PENDING."""
+    if len(ids) != len(template.subtasks):
+        raise ValueError("one id per subtask is needed")
+    specs = []
+    for index, (spec, subtask_id) in enumerate(zip(template.subtasks, ids, strict=True)):
+        specs.append(
+            {
+                "id": subtask_id,
+                "name": spec.name,
+                "step": spec.step,
+                "timeout": spec.timeout,
+                "series_id": spec.series_id,
+                "prohibit_rollback": spec.prohibit_rollback,
+                "prohibit_skip": spec.prohibit_skip,
+                "upstreams": [ids[index - 1]] if index > 0 else [],
+                "downstreams": [ids[index + 1]] if index + 1 < len(ids) else [],
+                "status": (SubtaskStatus.READY if index == 0 else SubtaskStatus.PENDING).value,
+            }
+        )
+    return specs
+
+
+def derive_task_status(statuses: Iterable[SubtaskStatus]) -> TaskStatus:
+    """RUNNING while anything is READY/RUNNING/CANCELING; else FAILED if any failed; else done."""
+    seen = set(statuses)
+    if seen.intersection(_ACTIVE):
+        return TaskStatus.RUNNING
+    if SubtaskStatus.FAILED in seen:
+        return TaskStatus.FAILED
+    return TaskStatus.SUCCESSFUL

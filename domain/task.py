@@ -1,0 +1,335 @@
+"""The Task aggregate: a DAG of subtasks whose every transition is an event.
+
+Command methods check the rules (domain.rules) and trigger an event; the event's `apply` makes
+the transition and its consequences (scheduling, the rollback walk), which are pure functions
+of the state, so a replay rebuilds exactly the same task.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Snapshot as BaseSnapshot
+
+from domain import rules, task_apply
+from domain.enums import FailureReason, Operation, SubtaskStatus, TaskStatus
+from domain.errors import RollbackProhibited, SkipProhibited, StaleAttempt, TaskStateInvalid
+from domain.ids import task_uuid
+from domain.subtask import Subtask, derive_task_status
+
+_S = SubtaskStatus
+
+
+class Task(Aggregate):
+    TOPIC = "arbiter:Task"
+
+    class Event(Aggregate.Event):
+        TOPIC = "arbiter:Task.Event"
+        actor: str
+        trace_id: str
+
+    class Snapshot(BaseSnapshot):
+        TOPIC = "arbiter:Task.Snapshot"
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "arbiter:TaskCreated"
+        task_id: int
+        name: str
+        template: str
+        service_id: int
+        params: dict[str, Any]
+        subtasks: list[dict[str, Any]]
+        executor: str
+        client_token: str | None
+
+        def apply(self, aggregate: "Task") -> None:
+            task_apply.on_created(aggregate, self)
+
+    class SubtaskEvent(Event):
+        TOPIC = "arbiter:Task.SubtaskEvent"
+        subtask_id: int
+
+        def apply(self, aggregate: "Task") -> None:
+            task_apply.on_subtask_event(aggregate, self)
+            task_apply.settle(aggregate, self.timestamp)
+
+    class SubtaskStarted(SubtaskEvent):
+        """A worker claimed the subtask (or took it over from a lost executor)."""
+
+        TOPIC = "arbiter:SubtaskStarted"
+        attempt: int
+        executor: str
+        took_over_from: str | None
+
+    class SubtaskSucceeded(SubtaskEvent):
+        TOPIC = "arbiter:SubtaskSucceeded"
+        attempt: int
+        log: list[str]
+
+    class SubtaskRolledBack(SubtaskEvent):
+        """The subtask's undo succeeded: it is back to PENDING."""
+
+        TOPIC = "arbiter:SubtaskRolledBack"
+        attempt: int
+        log: list[str]
+
+    class SubtaskFailed(SubtaskEvent):
+        TOPIC = "arbiter:SubtaskFailed"
+        attempt: int
+        reason: str  # a FailureReason value
+        log: list[str]
+
+    class SubtaskCancelRequested(SubtaskEvent):
+        TOPIC = "arbiter:SubtaskCancelRequested"
+
+    class SubtaskCancelled(SubtaskEvent):
+        TOPIC = "arbiter:SubtaskCancelled"
+        attempt: int
+        log: list[str]
+
+    class SubtaskSkipped(SubtaskEvent):
+        TOPIC = "arbiter:SubtaskSkipped"
+
+    class SubtaskRetried(SubtaskEvent):
+        TOPIC = "arbiter:SubtaskRetried"
+
+    class TaskEvent(Event):
+        TOPIC = "arbiter:Task.TaskEvent"
+
+        def apply(self, aggregate: "Task") -> None:
+            task_apply.on_task_event(aggregate, self)
+            task_apply.settle(aggregate, self.timestamp)
+
+    class TaskRetried(TaskEvent):
+        TOPIC = "arbiter:TaskRetried"
+
+    class RollbackStarted(TaskEvent):
+        TOPIC = "arbiter:RollbackStarted"
+
+    # ---- state ---------------------------------------------------------------------------
+
+    task_id: int
+    name: str
+    template: str
+    service_id: int
+    params: dict[str, Any]
+    subtasks: list[Subtask]
+    creator: str
+    executor: str
+    trace_id: str
+    client_token: str | None
+    operation: Operation
+    start_time: datetime
+    finish_time: datetime | None
+
+    def __init__(self) -> None:
+        """State is set by `Created.apply`, so that snapshots and replays share one path."""
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        task_id: int,
+        name: str,
+        template: str,
+        service_id: int,
+        params: dict[str, Any],
+        subtasks: list[dict[str, Any]],
+        executor: str,
+        client_token: str | None,
+        actor: str,
+        trace_id: str,
+    ) -> "Task":
+        return cls._create(
+            cls.Created,
+            id=task_uuid(task_id),
+            task_id=task_id,
+            name=name,
+            template=template,
+            service_id=service_id,
+            params=params,
+            subtasks=subtasks,
+            executor=executor,
+            client_token=client_token,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+    @property
+    def status(self) -> TaskStatus:
+        return derive_task_status(s.status for s in self.subtasks)
+
+    @property
+    def rolling_back(self) -> bool:
+        return self.operation is Operation.ROLLBACK
+
+    @property
+    def prohibit_rollback(self) -> bool:
+        return any(s.prohibit_rollback and s.has_started for s in self.subtasks)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status is not TaskStatus.RUNNING
+
+    def subtask(self, subtask_id: int) -> Subtask:
+        for subtask in self.subtasks:
+            if subtask.id == subtask_id:
+                return subtask
+        raise KeyError(subtask_id)
+
+    def ready_subtasks(self) -> list[Subtask]:
+        return [s for s in self.subtasks if s.status is _S.READY]
+
+    # ---- commands: check the rules, then record --------------------------------------------
+
+    def start_subtask(
+        self, subtask_id: int, executor: str, actor: str, trace_id: str, *, took_over: bool = False
+    ) -> int:
+        """Claim a READY subtask (or take over a RUNNING one); returns the new attempt number."""
+        subtask = self._allowed(subtask_id, "take_over" if took_over else "claim")
+        previous = subtask.executor if took_over else None
+        attempt = subtask.attempt + 1
+        self.trigger_event(
+            self.SubtaskStarted,
+            subtask_id=subtask_id,
+            attempt=attempt,
+            executor=executor,
+            took_over_from=previous,
+            actor=actor,
+            trace_id=trace_id,
+        )
+        return attempt
+
+    def complete_subtask(
+        self, subtask_id: int, attempt: int, log: list[str], actor: str, trace_id: str
+    ) -> None:
+        self._fenced(subtask_id, attempt)
+        self._allowed(subtask_id, "succeed")
+        event = self.SubtaskRolledBack if self.rolling_back else self.SubtaskSucceeded
+        self.trigger_event(
+            event, subtask_id=subtask_id, attempt=attempt, log=log, actor=actor, trace_id=trace_id
+        )
+
+    def fail_subtask(
+        self,
+        subtask_id: int,
+        attempt: int,
+        reason: FailureReason,
+        log: list[str],
+        actor: str,
+        trace_id: str,
+    ) -> None:
+        self._fenced(subtask_id, attempt)
+        self._allowed(subtask_id, "time_out" if reason is FailureReason.TIMEOUT else "fail")
+        self.trigger_event(
+            self.SubtaskFailed,
+            subtask_id=subtask_id,
+            attempt=attempt,
+            reason=reason.value,
+            log=log,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+    def request_cancel(self, subtask_id: int, actor: str, trace_id: str) -> None:
+        self._allowed(subtask_id, "request_cancel")
+        self.trigger_event(
+            self.SubtaskCancelRequested, subtask_id=subtask_id, actor=actor, trace_id=trace_id
+        )
+
+    def confirm_cancel(
+        self, subtask_id: int, attempt: int, log: list[str], actor: str, trace_id: str
+    ) -> None:
+        """The cancel hook ran (or the canceling executor was lost): the subtask ends FAILED."""
+        self._fenced(subtask_id, attempt)
+        self._allowed(subtask_id, "confirm_cancel")
+        self.trigger_event(
+            self.SubtaskCancelled,
+            subtask_id=subtask_id,
+            attempt=attempt,
+            log=log,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+    def skip_subtask(self, subtask_id: int, actor: str, trace_id: str) -> None:
+        subtask = self._subtask_or_invalid(subtask_id)
+        if subtask.prohibit_skip:
+            raise SkipProhibited(f"subtask {subtask_id} may not be skipped")
+        self._allowed(subtask_id, "skip")
+        self.trigger_event(
+            self.SubtaskSkipped, subtask_id=subtask_id, actor=actor, trace_id=trace_id
+        )
+
+    def retry_subtask(self, subtask_id: int, actor: str, trace_id: str) -> None:
+        self._allowed(subtask_id, "retry")
+        self.trigger_event(
+            self.SubtaskRetried, subtask_id=subtask_id, actor=actor, trace_id=trace_id
+        )
+
+    def retry(self, actor: str, trace_id: str) -> None:
+        self._task_allowed("retry")
+        self.trigger_event(self.TaskRetried, actor=actor, trace_id=trace_id)
+
+    def rollback(self, actor: str, trace_id: str) -> None:
+        if self.status is TaskStatus.FAILED and self.prohibit_rollback:
+            raise RollbackProhibited(
+                f"task {self.task_id} has passed a step that cannot be rolled back"
+            )
+        self._task_allowed("rollback")
+        self.trigger_event(self.RollbackStarted, actor=actor, trace_id=trace_id)
+
+    # ---- rule checks ---------------------------------------------------------------------
+
+    def _guards(self, subtask: Subtask) -> Mapping[str, bool]:
+        return {
+            rules.ROLLING_BACK: self.rolling_back,
+            rules.PROHIBIT_SKIP: subtask.prohibit_skip,
+            rules.UPSTREAMS_SUCCESSFUL: all(
+                self.subtask(u).status is _S.SUCCESSFUL for u in subtask.upstreams
+            ),
+            rules.DOWNSTREAMS_PENDING: all(
+                self.subtask(d).status is _S.PENDING for d in subtask.downstreams
+            ),
+        }
+
+    def destination(self, subtask: Subtask, trigger: str) -> SubtaskStatus | None:
+        dest = rules.destination(
+            rules.SUBTASK_RULES, trigger, subtask.status, self._guards(subtask)
+        )
+        return None if dest is None else SubtaskStatus(dest)
+
+    def _subtask_or_invalid(self, subtask_id: int) -> Subtask:
+        try:
+            return self.subtask(subtask_id)
+        except KeyError:
+            raise TaskStateInvalid(f"task {self.task_id} has no subtask {subtask_id}") from None
+
+    def _allowed(self, subtask_id: int, trigger: str) -> Subtask:
+        subtask = self._subtask_or_invalid(subtask_id)
+        if self.destination(subtask, trigger) is None:
+            raise TaskStateInvalid(
+                f"cannot {trigger.replace('_', ' ')} subtask {subtask_id}: it is "
+                f"{subtask.status} (operation {subtask.operation}) in task {self.task_id}"
+                + (" which is rolling back" if self.rolling_back else "")
+            )
+        return subtask
+
+    def _fenced(self, subtask_id: int, attempt: int) -> None:
+        current = self._subtask_or_invalid(subtask_id).attempt
+        if attempt != current:
+            raise StaleAttempt(
+                f"attempt {attempt} of subtask {subtask_id} is stale (current attempt {current})"
+            )
+
+    def _task_allowed(self, trigger: str) -> None:
+        guards = {
+            rules.ROLLING_BACK: self.rolling_back,
+            rules.PROHIBIT_ROLLBACK: self.prohibit_rollback,
+        }
+        if rules.destination(rules.TASK_RULES, trigger, self.status, guards) is None:
+            raise TaskStateInvalid(
+                f"cannot {trigger} task {self.task_id}: it is {self.status} "
+                f"(operation {self.operation})"
+            )

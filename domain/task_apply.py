@@ -1,0 +1,170 @@
+"""How each Task event changes the task: pure functions of (state, event), re-run on replay.
+
+Statuses always come from the rule table (`Task.destination`), never from here.
+"""
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from domain.enums import FailureReason, Operation, SubtaskStatus
+from domain.subtask import LogRun, Subtask
+
+if TYPE_CHECKING:
+    from domain.task import Task
+
+_S = SubtaskStatus
+_TRIGGERS = {
+    "SubtaskSucceeded": "succeed",
+    "SubtaskRolledBack": "succeed",
+    "SubtaskCancelRequested": "request_cancel",
+    "SubtaskCancelled": "confirm_cancel",
+    "SubtaskSkipped": "skip",
+    "SubtaskRetried": "retry",
+}
+
+
+def on_created(task: "Task", event: "Task.Created") -> None:
+    task.task_id = event.task_id
+    task.name = event.name
+    task.template = event.template
+    task.service_id = event.service_id
+    task.params = dict(event.params)
+    task.subtasks = [Subtask.from_spec(spec) for spec in event.subtasks]
+    task.creator = event.actor
+    task.executor = event.executor
+    task.trace_id = event.trace_id
+    task.client_token = event.client_token
+    task.operation = Operation.EXECUTE
+    task.start_time = event.timestamp
+    task.finish_time = None
+
+
+def on_subtask_event(task: "Task", event: "Task.SubtaskEvent") -> None:
+    subtask = task.subtask(event.subtask_id)
+    kind = type(event).__name__
+    if kind == "SubtaskStarted":
+        trigger = "take_over" if event.took_over_from is not None else "claim"  # type: ignore[attr-defined]
+    elif kind == "SubtaskFailed":
+        timed_out = event.reason == FailureReason.TIMEOUT  # type: ignore[attr-defined]
+        trigger = "time_out" if timed_out else "fail"
+    else:
+        trigger = _TRIGGERS[kind]
+    destination = task.destination(subtask, trigger)
+    assert destination is not None, f"{kind} is not allowed from {subtask.status}"
+    _HANDLERS[kind](task, subtask, event)
+    subtask.status = destination
+
+
+def _started(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
+    executor: str = event.executor  # type: ignore[attr-defined]
+    attempt: int = event.attempt  # type: ignore[attr-defined]
+    lost: str | None = event.took_over_from  # type: ignore[attr-defined]
+    if lost is None:
+        subtask.start_time = event.timestamp
+        subtask.finish_time = None
+        subtask.runs.append(LogRun(subtask.operation, event.timestamp))
+        _log(subtask, f"started on {executor} (attempt {attempt})")
+    else:
+        _log(subtask, f"executor {lost} was lost; taken over by {executor} (attempt {attempt})")
+    subtask.attempt = attempt
+    subtask.executor = executor
+
+
+def _finished(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
+    subtask.finish_time = event.timestamp
+    for line in event.log:  # type: ignore[attr-defined]
+        _log(subtask, line)
+
+
+def _failed(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
+    _finished(task, subtask, event)
+    if event.reason == FailureReason.TIMEOUT:  # type: ignore[attr-defined]
+        subtask.operation = Operation.CANCEL
+        _log(subtask, f"timed out after {subtask.timeout} s and was interrupted")
+
+
+def _cancel_requested(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
+    subtask.operation = Operation.CANCEL
+    _log(subtask, f"cancel requested by {event.actor}")
+
+
+def _cancelled(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
+    _finished(task, subtask, event)
+    _log(subtask, "cancelled")
+
+
+def _skipped(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
+    subtask.operation = Operation.SKIP
+    subtask.finish_time = event.timestamp
+    subtask.runs.append(LogRun(Operation.SKIP, event.timestamp, [f"skipped by {event.actor}"]))
+
+
+def _retried(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
+    _rerun(subtask, Operation.RETRY)
+    task.operation = Operation.RETRY
+
+
+_HANDLERS = {
+    "SubtaskStarted": _started,
+    "SubtaskSucceeded": _finished,
+    "SubtaskRolledBack": _finished,
+    "SubtaskFailed": _failed,
+    "SubtaskCancelRequested": _cancel_requested,
+    "SubtaskCancelled": _cancelled,
+    "SubtaskSkipped": _skipped,
+    "SubtaskRetried": _retried,
+}
+
+
+def on_task_event(task: "Task", event: "Task.TaskEvent") -> None:
+    if type(event).__name__ == "TaskRetried":
+        for subtask in task.subtasks:
+            if subtask.status is _S.FAILED:
+                _move(task, subtask, "retry")
+                _rerun(subtask, Operation.RETRY)
+        task.operation = Operation.RETRY
+        return
+    task.operation = Operation.ROLLBACK
+    for subtask in task.subtasks:
+        if subtask.status in (_S.SUCCESSFUL, _S.FAILED):
+            subtask.operation = Operation.ROLLBACK
+    for subtask in task.subtasks:
+        if subtask.status is _S.FAILED and task.destination(subtask, "undo") is not None:
+            _undo(task, subtask)
+
+
+def settle(task: "Task", timestamp: datetime) -> None:
+    """Consequences of a transition: schedule forward, or walk the rollback upstream."""
+    changed = True
+    while changed:
+        changed = False
+        for subtask in task.subtasks:
+            if task.rolling_back:
+                if subtask.status is _S.SUCCESSFUL and task.destination(subtask, "undo"):
+                    _undo(task, subtask)
+                    changed = True
+            elif subtask.status is _S.PENDING and task.destination(subtask, "schedule"):
+                _move(task, subtask, "schedule")
+                changed = True
+    task.finish_time = None if not task.is_finished else (task.finish_time or timestamp)
+
+
+def _undo(task: "Task", subtask: Subtask) -> None:
+    _move(task, subtask, "undo")
+    _rerun(subtask, Operation.ROLLBACK)
+
+
+def _move(task: "Task", subtask: Subtask, trigger: str) -> None:
+    destination = task.destination(subtask, trigger)
+    assert destination is not None
+    subtask.status = destination
+
+
+def _rerun(subtask: Subtask, operation: Operation) -> None:
+    subtask.operation = operation
+    subtask.run_time += 1
+
+
+def _log(subtask: Subtask, line: str) -> None:
+    if subtask.runs:
+        subtask.runs[-1].lines.append(line)

@@ -1,0 +1,52 @@
+"""OCP's preconditions for upgrading an arbitration service, and what the upgrade task records."""
+
+from typing import Any
+
+from domain.enums import ServiceStatus
+from domain.errors import FieldError, IllegalArgument, ServiceBusy, ServiceStateInvalid
+from domain.inventory import Host, Package
+from domain.rpm import RpmName, Version
+from domain.service import ArbitrationService
+
+
+def _rejected(rpm_name: str, message: str) -> IllegalArgument:
+    return IllegalArgument(message, [FieldError("rpmName", rpm_name, message)])
+
+
+def check_upgrade(
+    service: ArbitrationService, host: Host, package: Package | None, rpm_name: str
+) -> RpmName:
+    """The target rpm, once every precondition holds; otherwise the first one that fails."""
+    if service.active_task_id is not None:
+        raise ServiceBusy(service.service_id, service.active_task_id)
+    if service.status is not ServiceStatus.RUNNING:
+        raise ServiceStateInvalid(
+            f"arbitration service {service.service_id} is {service.status}; "
+            "only a RUNNING service can be upgraded"
+        )
+    target = RpmName.parse(rpm_name)
+    if package is None:
+        raise _rejected(rpm_name, f"rpm {rpm_name} is not in the software package registry")
+    if target.architecture != host.architecture:
+        raise _rejected(
+            rpm_name,
+            f"rpm {rpm_name} is built for {target.architecture} but host {host.ip_address} "
+            f"is {host.architecture}",
+        )
+    current = Version.parse(service.software_version)
+    if not current < target.version:
+        raise _rejected(
+            rpm_name,
+            f"rpm version {target.version} is not newer than the current version {current}",
+        )
+    return target
+
+
+def upgrade_params(service: ArbitrationService, target: RpmName) -> dict[str, Any]:
+    """What the steps need, fixed at creation so that every retry and undo uses the same values."""
+    return {
+        "rpmName": target.name,
+        "targetVersion": str(target.version),
+        "previousRpmName": service.rpm_name,
+        "previousVersion": service.software_version,
+    }
