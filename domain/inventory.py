@@ -106,7 +106,7 @@ class Package(Aggregate):
 
 
 class Directory(Aggregate):
-    """The ids of every entity of one kind, in registration order.
+    """The keys of every entity of one kind (ids, or names for packages), in registration order.
 
     Registering an entity saves it with its directory entry in one transaction, so a list
     read never scans the event store and never misses a registration.
@@ -130,13 +130,13 @@ class Directory(Aggregate):
 
     class EntryAdded(Event):
         TOPIC = "arbiter:DirectoryEntryAdded"
-        entry_id: int
+        key: str
 
         def apply(self, aggregate: "Directory") -> None:
-            aggregate.entries.append(self.entry_id)
+            aggregate.entries.append(self.key)
 
     kind: str
-    entries: list[int]
+    entries: list[str]
 
     def __init__(self) -> None:
         """State is set by `Opened.apply`."""
@@ -145,5 +145,5 @@ class Directory(Aggregate):
     def open(cls, kind: str) -> "Directory":
         return cls._create(cls.Opened, id=directory_uuid(kind), kind=kind)
 
-    def add(self, entry_id: int) -> None:
-        self.trigger_event(self.EntryAdded, entry_id=entry_id)
+    def add(self, key: object) -> None:
+        self.trigger_event(self.EntryAdded, key=str(key))

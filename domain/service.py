@@ -1,6 +1,6 @@
 """The ArbitrationService aggregate: what runs where, at which version, and which task owns it."""
 
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
@@ -20,6 +20,12 @@ class ArbitrationService(Aggregate):
 
     class Snapshot(BaseSnapshot):
         TOPIC = "arbiter:ArbitrationService.Snapshot"
+
+        def mutate(self, _: None) -> "ArbitrationService":
+            # JSON brings enums back as plain strings: give them their type again.
+            service = cast(ArbitrationService, super().mutate(None))
+            service.status = ServiceStatus(service.status)
+            return service
 
     class Registered(Event, Aggregate.Created):
         TOPIC = "arbiter:ServiceRegistered"

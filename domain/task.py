@@ -7,7 +7,7 @@ of the state, so a replay rebuilds exactly the same task.
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
@@ -31,6 +31,12 @@ class Task(Aggregate):
 
     class Snapshot(BaseSnapshot):
         TOPIC = "arbiter:Task.Snapshot"
+
+        def mutate(self, _: None) -> "Task":
+            # JSON brings enums back as plain strings: give them their type again.
+            task = cast(Task, super().mutate(None))
+            task.operation = Operation(task.operation)
+            return task
 
     class Created(Event, Aggregate.Created):
         TOPIC = "arbiter:TaskCreated"

@@ -17,6 +17,7 @@ def check_upgrade(
     service: ArbitrationService, host: Host, package: Package | None, rpm_name: str
 ) -> RpmName:
     """The target rpm, once every precondition holds; otherwise the first one that fails."""
+    target = RpmName.parse(rpm_name)
     if service.active_task_id is not None:
         raise ServiceBusy(service.service_id, service.active_task_id)
     if service.status is not ServiceStatus.RUNNING:
@@ -24,7 +25,6 @@ def check_upgrade(
             f"arbitration service {service.service_id} is {service.status}; "
             "only a RUNNING service can be upgraded"
         )
-    target = RpmName.parse(rpm_name)
     if package is None:
         raise _rejected(rpm_name, f"rpm {rpm_name} is not in the software package registry")
     if target.architecture != host.architecture:

@@ -1,0 +1,125 @@
+"""Use cases for hosts, software packages and arbitration services."""
+
+from dataclasses import dataclass
+
+from domain.enums import ServiceStatus
+from domain.errors import AlreadyExists, FieldError, IllegalArgument, NotFound
+from domain.ids import host_uuid, package_uuid, service_uuid
+from domain.inventory import Host, Package
+from domain.rpm import RpmName
+from domain.service import ArbitrationService
+from infrastructure.application import BaseApp, Caller
+
+ARCHITECTURES = ("x86_64", "aarch64")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    host_id: int
+    svr_port: int
+    install_path: str
+    run_path: str
+    run_user: str
+    rpm_name: str
+
+
+class InventoryUseCases(BaseApp):
+    def register_host(
+        self, ip_address: str, architecture: str, agent_address: str, caller: Caller
+    ) -> Host:
+        if architecture not in ARCHITECTURES:
+            message = f"architecture must be one of {', '.join(ARCHITECTURES)}"
+            raise IllegalArgument(message, [FieldError("architecture", architecture, message)])
+
+        def command() -> Host:
+            hosts = self.directory("hosts")
+            if any(h.ip_address == ip_address for h in self.list_hosts()):
+                raise AlreadyExists(f"a host with address {ip_address} is already registered")
+            (host_id,) = self.ids.allocate(1)
+            host = Host.register(
+                host_id, ip_address, architecture, agent_address, caller.actor, caller.trace_id
+            )
+            hosts.add(host_id)
+            self.save(host, hosts)
+            return host
+
+        return self.retrying(command)
+
+    def register_package(self, rpm_name: str, caller: Caller) -> Package:
+        rpm = RpmName.parse(rpm_name)
+
+        def command() -> Package:
+            if self.find(package_uuid(rpm.name), Package) is not None:
+                raise AlreadyExists(f"package {rpm.name} is already registered")
+            packages = self.directory("packages")
+            (package_id,) = self.ids.allocate(1)
+            package = Package.register(package_id, rpm, caller.actor, caller.trace_id)
+            packages.add(rpm.name)
+            self.save(package, packages)
+            return package
+
+        return self.retrying(command)
+
+    def register_service(self, spec: ServiceSpec, caller: Caller) -> ArbitrationService:
+        """Record an arbitration service that already runs on a host, so arbiter can manage it."""
+        rpm = RpmName.parse(spec.rpm_name)
+        host = self.get_host(spec.host_id)
+        if rpm.architecture != host.architecture:
+            message = f"rpm is for {rpm.architecture} but the host is {host.architecture}"
+            raise IllegalArgument(message, [FieldError("rpmName", spec.rpm_name, message)])
+
+        def command() -> ArbitrationService:
+            services = self.directory("services")
+            for other in self.list_services():
+                if other.host_id == spec.host_id and other.svr_port == spec.svr_port:
+                    raise AlreadyExists(
+                        f"host {host.ip_address} already runs arbitration service "
+                        f"{other.service_id} on port {spec.svr_port}"
+                    )
+            (service_id,) = self.ids.allocate(1)
+            service = ArbitrationService.register(
+                actor=caller.actor,
+                trace_id=caller.trace_id,
+                status=ServiceStatus.RUNNING,
+                service_id=service_id,
+                name=spec.name,
+                host_id=spec.host_id,
+                svr_ip=host.ip_address,
+                svr_port=spec.svr_port,
+                install_path=spec.install_path,
+                run_path=spec.run_path,
+                run_user=spec.run_user,
+                software_version=str(rpm.version),
+                rpm_name=rpm.name,
+            )
+            services.add(service_id)
+            self.save(service, services)
+            return service
+
+        return self.retrying(command)
+
+    def get_host(self, host_id: int) -> Host:
+        host = self.find(host_uuid(host_id), Host)
+        if host is None:
+            raise NotFound("host", host_id)
+        return host
+
+    def get_service(self, service_id: int) -> ArbitrationService:
+        service = self.find(service_uuid(service_id), ArbitrationService)
+        if service is None:
+            raise NotFound("arbitration service", service_id)
+        return service
+
+    def find_package(self, rpm_name: str) -> Package | None:
+        return self.find(package_uuid(rpm_name), Package)
+
+    def list_hosts(self) -> list[Host]:
+        return self.listed("hosts", lambda key: host_uuid(int(key)), Host)
+
+    def list_packages(self) -> list[Package]:
+        packages = self.listed("packages", package_uuid, Package)
+        return sorted(packages, key=lambda p: (p.rpm.version, p.rpm_name))
+
+    def list_services(self) -> list[ArbitrationService]:
+        return self.listed("services", lambda key: service_uuid(int(key)), ArbitrationService)

@@ -1,0 +1,36 @@
+"""Runtime settings, read once from the environment and the command line."""
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_node_address() -> str:
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str | None = None  # postgresql://... ; None means SQLite under data_dir
+    node_address: str = field(default_factory=_default_node_address)
+    store_threads: int = 8  # the one bounded pool between the event loop and the store
+    max_body_bytes: int = 64 * 1024
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        values: dict[str, object] = {}
+        if os.environ.get("ARBITER_DATA_DIR"):
+            values["data_dir"] = Path(os.environ["ARBITER_DATA_DIR"])
+        if os.environ.get("ARBITER_DATABASE_URL"):
+            values["database_url"] = os.environ["ARBITER_DATABASE_URL"]
+        if os.environ.get("ARBITER_NODE_ADDRESS"):
+            values["node_address"] = os.environ["ARBITER_NODE_ADDRESS"]
+        if os.environ.get("ARBITER_STORE_THREADS"):
+            values["store_threads"] = int(os.environ["ARBITER_STORE_THREADS"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
