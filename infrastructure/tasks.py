@@ -130,7 +130,3 @@ class TaskUseCases(InventoryUseCases):
         except (KeyError, RecordConflictError):
             return None
         return task if isinstance(task, Task) else None
-
-
-class ArbiterApp(TaskUseCases):
-    """All of arbiter's use cases over one event store."""

@@ -1,0 +1,61 @@
+"""The aiohttp application factory."""
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import yaml
+from aiohttp import web
+
+from api import routes_inventory, routes_tasks
+from api.auth import auth_middleware
+from api.envelope import STARTED, TRACE_ID, new_trace_id
+from api.errors import Handler, error_middleware
+from api.keys import ARBITER, GATE, SETTINGS, USERS
+from api.users import Directory
+from infrastructure.app import ArbiterApp
+from infrastructure.gate import StoreGate
+from infrastructure.settings import Settings
+from infrastructure.store import store_for
+
+OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+
+
+@web.middleware
+async def trace_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[STARTED] = time.perf_counter()
+    request[TRACE_ID] = new_trace_id()
+    response = await handler(request)
+    response.headers["X-Trace-Id"] = request[TRACE_ID]
+    return response
+
+
+async def openapi(request: web.Request) -> web.StreamResponse:
+    return web.json_response(yaml.safe_load(OPENAPI.read_text()))
+
+
+def init_app(settings: Settings, users: Directory) -> web.Application:
+    app = web.Application(
+        middlewares=[trace_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[USERS] = users
+    app.cleanup_ctx.append(_store)
+    app.router.add_get("/api/v2/openapi.json", openapi)
+    app.add_routes(routes_inventory.routes)
+    app.add_routes(routes_tasks.routes)
+    return app
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    gate = StoreGate(settings.store_threads)
+    arbiter = await gate.call(
+        ArbiterApp, store_for(settings.database_url, settings.data_dir), settings.node_address
+    )
+    app[GATE] = gate
+    app[ARBITER] = arbiter
+    yield
+    gate.close()
+    arbiter.close()

@@ -1,0 +1,58 @@
+"""The `arbiter` command line."""
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from aiohttp import web
+
+from api.app import init_app
+from api.demo import NEW_RPMS, seed
+from api.keys import ARBITER, GATE
+from api.users import load_directory
+from infrastructure.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="arbiter")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the OCP v2 API and run tasks")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--data-dir", type=Path)
+    serve.add_argument("--demo", action="store_true", help="seed a host, a service and packages")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "serve":
+        _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    settings = Settings.from_env(data_dir=args.data_dir)
+    users_file = os.environ.get("ARBITER_USERS_FILE")
+    users = load_directory(Path(users_file) if users_file else None, settings.data_dir)
+    app = init_app(settings, users)
+    if args.demo:
+        app.on_startup.append(_seed_demo(args.host, args.port))
+    web.run_app(app, host=args.host, port=args.port, print=None)
+
+
+def _seed_demo(host: str, port: int):  # type: ignore[no-untyped-def]
+    async def on_startup(app: web.Application) -> None:
+        service_id = await app[GATE].call(seed, app[ARBITER], "embedded")
+        print(
+            f"arbiter: serving on http://{host}:{port} with demo arbitration service {service_id}"
+        )
+        print(
+            "arbiter: try  curl -u admin:$ARBITER_ADMIN_PASSWORD "
+            "-H 'Content-Type: application/json' "
+            f'-d \'{{"rpmName": "{NEW_RPMS[-1]}"}}\' '
+            f"http://{host}:{port}/api/v2/arbitration/services/{service_id}/upgrade"
+        )
+
+    return on_startup
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""Typed keys for what the aiohttp application shares between handlers."""
+
+from aiohttp import web
+
+from api.users import Directory
+from infrastructure.app import ArbiterApp
+from infrastructure.gate import StoreGate
+from infrastructure.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+USERS = web.AppKey("users", Directory)
+ARBITER = web.AppKey("arbiter", ArbiterApp)
+GATE = web.AppKey("gate", StoreGate)

@@ -1,0 +1,68 @@
+"""OCP query parameters: paging, sorting, list filters; bad values are 400s, never 500s."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from api.errors import illegal_argument
+from domain.errors import FieldError
+
+MAX_PAGE_SIZE = 2000
+
+
+def _rejected(name: str, value: object, message: str) -> Exception:
+    return illegal_argument(f"{name} {message}", [FieldError(name, value, message)])
+
+
+def int_param(
+    request: web.Request, name: str, default: int | None, low: int, high: int
+) -> int | None:
+    text = request.query.get(name)
+    if text is None or text == "":
+        return default
+    if not text.lstrip("-").isdigit() or len(text) > 18:
+        raise _rejected(name, text, "must be an integer")
+    value = int(text)
+    if not low <= value <= high:
+        raise _rejected(name, text, f"must be between {low} and {high}")
+    return value
+
+
+def list_param(request: web.Request, name: str, allowed: Sequence[str]) -> list[str]:
+    values = [
+        v.strip() for raw in request.query.getall(name, []) for v in raw.split(",") if v.strip()
+    ]
+    for value in values:
+        if value not in allowed:
+            raise _rejected(name, value, f"must be among {', '.join(allowed)}")
+    return values
+
+
+@dataclass(frozen=True)
+class Paging:
+    number: int
+    size: int
+    sort_key: str | None
+    descending: bool
+
+    def sort(
+        self, rows: list[dict[str, Any]], default: Callable[[dict[str, Any]], Any]
+    ) -> list[dict[str, Any]]:
+        if self.sort_key is None:
+            return sorted(rows, key=default, reverse=self.descending)
+        key = self.sort_key
+        return sorted(rows, key=lambda r: (r.get(key) is None, r.get(key)), reverse=self.descending)
+
+
+def paging(request: web.Request, sortable: Sequence[str]) -> Paging:
+    number = int_param(request, "page", 1, 1, 10**9) or 1
+    size = int_param(request, "size", 10, 1, MAX_PAGE_SIZE) or 10
+    sort = request.query.get("sort", "")
+    key, _, direction = sort.partition(",")
+    if key and key not in sortable:
+        raise _rejected("sort", sort, f"must sort by one of {', '.join(sortable)}")
+    if direction.lower() not in ("", "asc", "desc"):
+        raise _rejected("sort", sort, "direction must be asc or desc")
+    return Paging(number, size, key or None, direction.lower() == "desc")

@@ -1,0 +1,135 @@
+"""Hosts, software packages and arbitration services, including the upgrade itself."""
+
+from aiohttp import web
+
+from api.auth import authorize
+from api.body import Field, path_id, read_json
+from api.context import caller
+from api.envelope import ok, page
+from api.keys import ARBITER, GATE
+from api.query import int_param, list_param, paging
+from api.users import ARBITRATION_CREATE, ARBITRATION_UPDATE, ARBITRATION_VIEW
+from api.views import host_view, package_view, service_view, task_view
+from domain.enums import ServiceStatus
+from infrastructure.inventory import ServiceSpec
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v2/compute/hosts")
+async def list_hosts(request: web.Request) -> web.StreamResponse:
+    authorize(request, ARBITRATION_VIEW)
+    paged = paging(request, ("id", "ipAddress"))
+    hosts = await request.app[GATE].call(request.app[ARBITER].list_hosts)
+    rows = paged.sort([host_view(h) for h in hosts], lambda r: r["id"])
+    return ok(request, page(rows, paged.number, paged.size))
+
+
+@routes.post("/api/v2/compute/hosts")
+async def register_host(request: web.Request) -> web.StreamResponse:
+    authorize(request, ARBITRATION_CREATE)
+    body = await read_json(
+        request, [Field("ipAddress", str), Field("architecture", str), Field("agentAddress", str)]
+    )
+    host = await request.app[GATE].call(
+        request.app[ARBITER].register_host,
+        body["ipAddress"],
+        body["architecture"],
+        body["agentAddress"],
+        caller(request),
+    )
+    return ok(request, host_view(host))
+
+
+@routes.get("/api/v2/software-packages")
+async def list_packages(request: web.Request) -> web.StreamResponse:
+    authorize(request, ARBITRATION_VIEW)
+    paged = paging(request, ("id", "name"))
+    packages = await request.app[GATE].call(request.app[ARBITER].list_packages)
+    rows = [package_view(p) for p in packages]
+    rows = paged.sort(rows, lambda r: r["id"]) if paged.sort_key else rows
+    return ok(request, page(rows, paged.number, paged.size))
+
+
+@routes.post("/api/v2/software-packages")
+async def register_package(request: web.Request) -> web.StreamResponse:
+    authorize(request, ARBITRATION_CREATE)
+    body = await read_json(request, [Field("name", str)])
+    package = await request.app[GATE].call(
+        request.app[ARBITER].register_package, body["name"], caller(request)
+    )
+    return ok(request, package_view(package))
+
+
+@routes.get("/api/v2/arbitration/services")
+async def list_services(request: web.Request) -> web.StreamResponse:
+    authorize(request, ARBITRATION_VIEW)
+    paged = paging(request, ("id", "name", "svrIp", "version", "status"))
+    host_id = int_param(request, "hostId", None, 1, 2**63 - 1)
+    statuses = set(list_param(request, "statusList", [s.value for s in ServiceStatus]))
+    keyword = request.query.get("keyword", "").strip().lower()
+    services = await request.app[GATE].call(request.app[ARBITER].list_services)
+    rows = [
+        service_view(s)
+        for s in services
+        if (host_id is None or s.host_id == host_id)
+        and (not statuses or s.status in statuses)
+        and (not keyword or keyword in s.name.lower() or keyword in s.svr_ip)
+    ]
+    return ok(request, page(paged.sort(rows, lambda r: r["id"]), paged.number, paged.size))
+
+
+@routes.get("/api/v2/arbitration/services/{id}")
+async def get_service(request: web.Request) -> web.StreamResponse:
+    authorize(request, ARBITRATION_VIEW)
+    service = await request.app[GATE].call(request.app[ARBITER].get_service, path_id(request, "id"))
+    return ok(request, service_view(service))
+
+
+@routes.post("/api/v2/arbitration/services")
+async def register_service(request: web.Request) -> web.StreamResponse:
+    """Register an arbitration service that already runs, so that arbiter can manage it."""
+    authorize(request, ARBITRATION_CREATE)
+    body = await read_json(
+        request,
+        [
+            Field("name", str),
+            Field("hostId", int),
+            Field("svrPort", int),
+            Field("rpmName", str),
+            Field("installPath", str, required=False),
+            Field("runPath", str, required=False),
+            Field("runUser", str, required=False),
+        ],
+    )
+    install_path = body.get("installPath") or "/home/admin/oceanbase"
+    spec = ServiceSpec(
+        name=body["name"],
+        host_id=body["hostId"],
+        svr_port=body["svrPort"],
+        install_path=install_path,
+        run_path=body.get("runPath") or f"{install_path}/run",
+        run_user=body.get("runUser") or "admin",
+        rpm_name=body["rpmName"],
+    )
+    service = await request.app[GATE].call(
+        request.app[ARBITER].register_service, spec, caller(request)
+    )
+    return ok(request, service_view(service))
+
+
+@routes.post("/api/v2/arbitration/services/{id}/upgrade")
+async def upgrade(request: web.Request) -> web.StreamResponse:
+    authorize(request, ARBITRATION_UPDATE)
+    service_id = path_id(request, "id")
+    body = await read_json(
+        request, [Field("rpmName", str), Field("clientToken", str, required=False)]
+    )
+    task = await request.app[GATE].call(
+        request.app[ARBITER].upgrade,
+        service_id,
+        body["rpmName"].strip(),
+        body.get("clientToken"),
+        caller(request),
+    )
+    return ok(request, task_view(task))

@@ -1,0 +1,99 @@
+"""OCP's JSON shapes of tasks, subtasks, services, hosts and packages."""
+
+from typing import Any
+
+from domain.inventory import Host, Package
+from domain.service import ArbitrationService
+from domain.subtask import Subtask
+from domain.task import Task
+
+
+def task_view(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.task_id,
+        "name": task.name,
+        "type": "MANUAL",
+        "taskDefinitionId": -1,
+        "status": task.status.value,
+        "operation": task.operation.value,
+        "creator": task.creator,
+        "executor": task.executor,
+        "createTime": task.start_time,
+        "startTime": task.start_time,
+        "finishTime": task.finish_time,
+        "prohibitRollback": task.prohibit_rollback,
+        "subtasks": [subtask_view(task.task_id, s) for s in task.subtasks],
+    }
+
+
+def subtask_view(task_id: int, subtask: Subtask) -> dict[str, Any]:
+    return {
+        "id": subtask.id,
+        "taskId": task_id,
+        "name": subtask.name,
+        "description": subtask.name,
+        "seriesId": subtask.series_id,
+        "timeout": subtask.timeout,
+        "status": subtask.status.value,
+        "operation": subtask.operation.value,
+        "runTime": subtask.run_time,
+        "nodeType": "JAVA_TASK",
+        "parallelIdx": -1,
+        "upstreams": list(subtask.upstreams),
+        "downstreams": list(subtask.downstreams),
+        "prohibitRollback": subtask.prohibit_rollback,
+        "prohibitSkip": subtask.prohibit_skip,
+        "executor": subtask.executor,
+        "startTime": subtask.start_time,
+        "finishTime": subtask.finish_time,
+    }
+
+
+def subtask_log(subtask: Subtask) -> str:
+    """Every run of the subtask, each under OCP's `############{OP}{time}############` header."""
+    blocks = []
+    for run in subtask.runs:
+        started = run.time.astimezone().isoformat(timespec="milliseconds")
+        header = f"############{run.operation.value}{started}############"
+        blocks.append("\n".join([header, *run.lines]))
+    return "\n".join(blocks)
+
+
+def service_view(service: ArbitrationService) -> dict[str, Any]:
+    return {
+        "id": service.service_id,
+        "name": service.name,
+        "hostId": service.host_id,
+        "svrIp": service.svr_ip,
+        "svrPort": service.svr_port,
+        "installPath": service.install_path,
+        "runPath": service.run_path,
+        "runUser": service.run_user,
+        "version": service.software_version,
+        "rpmName": service.rpm_name,
+        "status": service.status.value,
+        "activeTaskId": service.active_task_id,
+        "createTime": service.created_on,
+        "updateTime": service.modified_on,
+    }
+
+
+def host_view(host: Host) -> dict[str, Any]:
+    return {
+        "id": host.host_id,
+        "ipAddress": host.ip_address,
+        "architecture": host.architecture,
+        "agentAddress": host.agent_address,
+        "createTime": host.created_on,
+    }
+
+
+def package_view(package: Package) -> dict[str, Any]:
+    rpm = package.rpm
+    return {
+        "id": package.package_id,
+        "name": package.rpm_name,
+        "version": str(rpm.version),
+        "architecture": rpm.architecture,
+        "createTime": package.created_on,
+    }

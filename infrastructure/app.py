@@ -1,0 +1,7 @@
+"""The arbiter application: every use case mixin over one event store."""
+
+from infrastructure.tasks import TaskUseCases
+
+
+class ArbiterApp(TaskUseCases):
+    """All of arbiter's use cases over one event store (add a use-case mixin to the bases)."""
