@@ -1,9 +1,11 @@
 """Authentication (HTTP Basic, OCP's HMAC-SHA1 access keys) and permission checks."""
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -13,7 +15,7 @@ from api.errors import ApiError, Handler
 from api.keys import USERS
 from api.users import User
 
-USER = "arbiter.user"
+USER = web.RequestKey("user", User)
 SCHEME_HMAC = "OCP-ACCESS-KEY-HMACSHA1"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 PUBLIC_PATHS = frozenset({"/api/v2/openapi.json"})
@@ -23,23 +25,34 @@ def unauthenticated(message: str) -> ApiError:
     return ApiError(401, 30000, message)
 
 
-def string_to_sign(request: web.Request, body: bytes) -> str:
-    """METHOD, MD5(body), Content-Type, Date, Host, x-ocp-* headers, path?sorted query."""
+def string_to_sign(
+    method: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    path: str,
+    query: Mapping[str, str],
+) -> str:
+    """METHOD, MD5(body), Content-Type, Date, Host, x-ocp-* headers, path?sorted query.
+
+    One line each, joined by newlines: MD5 is the base64 of the body's MD5 digest (empty for an
+    empty body); x-ocp-* headers are `name:value` lines, names lower-cased and sorted; the query
+    is `key=value` pairs sorted by key and joined by `&` (decoded values, as received).
+    """
     body_md5 = base64.b64encode(hashlib.md5(body).digest()).decode() if body else ""  # noqa: S324
     ocp_headers = sorted(
         (name.lower(), value.strip())
-        for name, value in request.headers.items()
+        for name, value in headers.items()
         if name.lower().startswith("x-ocp-")
     )
-    query = "&".join(f"{k}={v}" for k, v in sorted(request.query.items()))
-    resource = request.path + (f"?{query}" if query else "")
+    sorted_query = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
+    resource = path + (f"?{sorted_query}" if sorted_query else "")
     return "\n".join(
         [
-            request.method,
+            method,
             body_md5,
-            request.headers.get("Content-Type", ""),
-            request.headers.get("Date", ""),
-            request.headers.get("Host", ""),
+            headers.get("Content-Type", ""),
+            headers.get("Date", ""),
+            headers.get("Host", ""),
             *(f"{name}:{value}" for name, value in ocp_headers),
             resource,
         ]
@@ -57,18 +70,19 @@ async def _authenticate(request: web.Request) -> User:
         raise unauthenticated("authentication is required")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "basic":
-        return _basic(request, credentials.strip())
+        return await _basic(request, credentials.strip())
     if scheme == SCHEME_HMAC:
         return await _hmac(request, credentials.strip())
     raise unauthenticated(f"unsupported authorization scheme {scheme!r}")
 
 
-def _basic(request: web.Request, credentials: str) -> User:
+async def _basic(request: web.Request, credentials: str) -> User:
     try:
         name, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         raise unauthenticated("malformed Basic credentials") from None
-    user = request.app[USERS].check_password(name, password)
+    # Password hashing is slow on purpose: keep it off the event loop.
+    user = await asyncio.to_thread(request.app[USERS].check_password, name, password)
     if user is None:
         raise unauthenticated("wrong user name or password")
     return user
@@ -82,7 +96,8 @@ async def _hmac(request: web.Request, credentials: str) -> User:
     _check_date(request.headers.get("Date"))
     user, secret = found
     body = await request.read()
-    if not hmac.compare_digest(sign(secret, string_to_sign(request, body)), signature):
+    text = string_to_sign(request.method, body, request.headers, request.path, request.query)
+    if not hmac.compare_digest(sign(secret, text), signature):
         raise unauthenticated("signature does not match")
     return user
 

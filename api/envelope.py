@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-TRACE_ID = "arbiter.trace_id"
-STARTED = "arbiter.started"
+TRACE_ID = web.RequestKey("trace_id", str)
+STARTED = web.RequestKey("started", float)
 SERVER_NAME = socket.gethostname()
 
 

@@ -79,7 +79,7 @@ class Directory:
     def check_password(self, name: str, password: str) -> User | None:
         user = self.users.get(name)
         if user is None:
-            verify_password(password, hash_password("decoy"))  # same cost for unknown users
+            verify_password(password, _DECOY)  # same cost for unknown users
             return None
         # Remember a verified password by a keyed digest, so each request does not pay PBKDF2.
         token = hmac.new(_CACHE_KEY, f"{name}\0{password}".encode(), "sha256").hexdigest()
@@ -98,6 +98,7 @@ class Directory:
 
 
 _CACHE_KEY = secrets.token_bytes(32)
+_DECOY = hash_password(secrets.token_hex(16))
 
 
 def load_directory(config: Path | None, data_dir: Path) -> Directory:
