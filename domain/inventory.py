@@ -116,6 +116,8 @@ class Directory(Aggregate):
 
     class Event(Aggregate.Event):
         TOPIC = "arbiter:Directory.Event"
+        actor: str
+        trace_id: str
 
     class Snapshot(BaseSnapshot):
         TOPIC = "arbiter:Directory.Snapshot"
@@ -142,8 +144,10 @@ class Directory(Aggregate):
         """State is set by `Opened.apply`."""
 
     @classmethod
-    def open(cls, kind: str) -> "Directory":
-        return cls._create(cls.Opened, id=directory_uuid(kind), kind=kind)
+    def open(cls, kind: str, actor: str, trace_id: str) -> "Directory":
+        return cls._create(
+            cls.Opened, id=directory_uuid(kind), kind=kind, actor=actor, trace_id=trace_id
+        )
 
-    def add(self, key: object) -> None:
-        self.trigger_event(self.EntryAdded, key=str(key))
+    def add(self, key: object, actor: str, trace_id: str) -> None:
+        self.trigger_event(self.EntryAdded, key=str(key), actor=actor, trace_id=trace_id)

@@ -65,11 +65,15 @@ class BaseApp(Application[UUID]):
             return None
         return aggregate if isinstance(aggregate, kind) else None
 
-    def directory(self, kind: str) -> Directory:
-        return self.find(directory_uuid(kind), Directory) or Directory.open(kind)
+    def directory(self, kind: str, caller: Caller) -> Directory:
+        """The directory to add an entry to, opened (by the first registration) if need be."""
+        found = self.find(directory_uuid(kind), Directory)
+        return found or Directory.open(kind, caller.actor, caller.trace_id)
 
     def listed(self, kind: str, aggregate_id: Callable[[str], UUID], cls: type[A]) -> list[A]:
-        found = (self.find(aggregate_id(entry), cls) for entry in self.directory(kind).entries)
+        directory = self.find(directory_uuid(kind), Directory)
+        entries = directory.entries if directory is not None else []
+        found = (self.find(aggregate_id(entry), cls) for entry in entries)
         return [aggregate for aggregate in found if aggregate is not None]
 
     def retrying(self, command: Callable[[], R]) -> R:

@@ -33,14 +33,14 @@ class InventoryUseCases(BaseApp):
             raise IllegalArgument(message, [FieldError("architecture", architecture, message)])
 
         def command() -> Host:
-            hosts = self.directory("hosts")
+            hosts = self.directory("hosts", caller)
             if any(h.ip_address == ip_address for h in self.list_hosts()):
                 raise AlreadyExists(f"a host with address {ip_address} is already registered")
             (host_id,) = self.ids.allocate(1)
             host = Host.register(
                 host_id, ip_address, architecture, agent_address, caller.actor, caller.trace_id
             )
-            hosts.add(host_id)
+            hosts.add(host_id, caller.actor, caller.trace_id)
             self.save(host, hosts)
             return host
 
@@ -52,10 +52,10 @@ class InventoryUseCases(BaseApp):
         def command() -> Package:
             if self.find(package_uuid(rpm.name), Package) is not None:
                 raise AlreadyExists(f"package {rpm.name} is already registered")
-            packages = self.directory("packages")
+            packages = self.directory("packages", caller)
             (package_id,) = self.ids.allocate(1)
             package = Package.register(package_id, rpm, caller.actor, caller.trace_id)
-            packages.add(rpm.name)
+            packages.add(rpm.name, caller.actor, caller.trace_id)
             self.save(package, packages)
             return package
 
@@ -70,7 +70,7 @@ class InventoryUseCases(BaseApp):
             raise IllegalArgument(message, [FieldError("rpmName", spec.rpm_name, message)])
 
         def command() -> ArbitrationService:
-            services = self.directory("services")
+            services = self.directory("services", caller)
             for other in self.list_services():
                 if other.host_id == spec.host_id and other.svr_port == spec.svr_port:
                     raise AlreadyExists(
@@ -93,7 +93,7 @@ class InventoryUseCases(BaseApp):
                 software_version=str(rpm.version),
                 rpm_name=rpm.name,
             )
-            services.add(service_id)
+            services.add(service_id, caller.actor, caller.trace_id)
             self.save(service, services)
             return service
 

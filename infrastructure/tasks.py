@@ -26,10 +26,12 @@ class TaskUseCases(InventoryUseCases):
         request = fingerprint({"action": "upgrade", "serviceId": service_id, "rpmName": rpm_name})
 
         def command() -> Task:
+            # Service first, token second: the token is saved with the service's binding, so a
+            # service already bound by a concurrent twin request shows its token here too.
+            service = self.get_service(service_id)
             replayed = self._replayed(client_token, request)
             if replayed is not None:
                 return replayed
-            service = self.get_service(service_id)
             host = self.find(host_uuid(service.host_id), Host)
             assert host is not None, "a service always references a registered host"
             target = check_upgrade(service, host, self.find_package(rpm_name), rpm_name)
