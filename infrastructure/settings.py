@@ -13,6 +13,15 @@ def _default_node_address() -> str:
         return "127.0.0.1"
 
 
+_ENGINE_ENV: dict[str, type] = {
+    "engine_workers": int,
+    "lease_seconds": float,
+    "heartbeat_seconds": float,
+    "poll_seconds": float,
+    "step_timeout_seconds": float,
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
@@ -20,6 +29,12 @@ class Settings:
     node_address: str = field(default_factory=_default_node_address)
     store_threads: int = 8  # the one bounded pool between the event loop and the store
     max_body_bytes: int = 64 * 1024
+    # The task engine (docs/engine.md).
+    engine_workers: int = 4  # subtasks this node runs at the same time; 0 runs none
+    lease_seconds: float = 10.0  # a node silent this long has lost its running subtasks
+    heartbeat_seconds: float = 2.0
+    poll_seconds: float = 0.5  # the sweep's period, and how often a run checks for cancel
+    step_timeout_seconds: float | None = None  # overrides every subtask's timeout (tests)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -32,5 +47,9 @@ class Settings:
             values["node_address"] = os.environ["ARBITER_NODE_ADDRESS"]
         if os.environ.get("ARBITER_STORE_THREADS"):
             values["store_threads"] = int(os.environ["ARBITER_STORE_THREADS"])
+        for name, kind in _ENGINE_ENV.items():
+            text = os.environ.get(f"ARBITER_{name.upper()}")
+            if text:
+                values[name] = kind(text)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
