@@ -1,0 +1,47 @@
+"""Start, stop, restart and delete an arbitration service: each answers the task that does it."""
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from api.auth import authorize
+from api.body import path_id
+from api.context import caller
+from api.envelope import ok
+from api.keys import ARBITER, GATE
+from api.users import ARBITRATION_DELETE, ARBITRATION_UPDATE
+from api.views import task_view
+from domain.task import Task
+from infrastructure.application import Caller
+
+routes = web.RouteTableDef()
+SERVICE = "/api/v2/arbitration/services/{id}"
+
+
+async def _lifecycle(
+    request: web.Request, permission: str, command: Callable[[int, Caller], Task]
+) -> web.StreamResponse:
+    authorize(request, permission)
+    service_id = path_id(request, "id")
+    task = await request.app[GATE].call(command, service_id, caller(request))
+    return ok(request, task_view(task))
+
+
+@routes.post(SERVICE + "/start")
+async def start(request: web.Request) -> web.StreamResponse:
+    return await _lifecycle(request, ARBITRATION_UPDATE, request.app[ARBITER].start_service)
+
+
+@routes.post(SERVICE + "/stop")
+async def stop(request: web.Request) -> web.StreamResponse:
+    return await _lifecycle(request, ARBITRATION_UPDATE, request.app[ARBITER].stop_service)
+
+
+@routes.post(SERVICE + "/restart")
+async def restart(request: web.Request) -> web.StreamResponse:
+    return await _lifecycle(request, ARBITRATION_UPDATE, request.app[ARBITER].restart_service)
+
+
+@routes.delete(SERVICE + "/delete")
+async def delete(request: web.Request) -> web.StreamResponse:
+    return await _lifecycle(request, ARBITRATION_DELETE, request.app[ARBITER].delete_service)

@@ -1,0 +1,143 @@
+"""The engine of one server process: heartbeats, finding work, and a bounded set of runs.
+
+Work is found without scanning the event store: Task notifications are read after the queue's
+position into a small table of unfinished tasks; this node's own saves wake the dispatcher at
+once, and a periodic sweep is the safety net for everything else (other nodes, lost wake-ups).
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from infrastructure.engine.runner import RunLimits, run_claim
+from infrastructure.engine.steps import HostAgent
+from infrastructure.engine_use_cases import EngineUseCases
+from infrastructure.gate import StoreGate
+from infrastructure.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(
+        self,
+        app: EngineUseCases,
+        gate: StoreGate,
+        agents: Callable[[str], HostAgent],
+        settings: Settings,
+        address: str,
+    ) -> None:
+        self.app = app
+        self.gate = gate
+        self.agents = agents
+        self.settings = settings
+        self.address = address
+        self.node_id = f"{address}#{uuid.uuid4().hex[:8]}"  # a restarted process is a new node
+        self.runs: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._loops: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+        self._last_beat = 0.0
+        self._listener: Callable[[], None] | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def listener() -> None:
+            loop.call_soon_threadsafe(self._wake.set)
+
+        self._listener = listener
+        self.app.save_listeners.append(listener)
+        await self._beat()
+        self._loops = [
+            asyncio.create_task(self._heartbeats(), name="engine-heartbeat"),
+            asyncio.create_task(self._dispatch(), name="engine-dispatch"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop finding and running work; interrupted subtasks are taken over after the lease."""
+        if self._listener is not None:
+            self.app.save_listeners.remove(self._listener)
+        for task in [*self._loops, *self.runs.values()]:
+            task.cancel()
+        for task in [*self._loops, *self.runs.values()]:
+            with contextlib.suppress(BaseException):
+                await task
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def fenced_out(self) -> bool:
+        return time.monotonic() - self._last_beat > self.settings.lease_seconds
+
+    # ---- loops ------------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        started = time.monotonic()
+        await self.gate.call(
+            self.app.engine_tables.heartbeat, self.node_id, self.address, time.time()
+        )
+        self._last_beat = started
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            try:
+                await self._beat()
+            except Exception:
+                log.exception("heartbeat of %s failed", self.node_id)
+
+    async def _dispatch(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self._sweep()
+            except Exception:
+                log.exception("engine sweep failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+
+    async def _sweep(self) -> None:
+        if self.fenced_out():
+            return
+        while await self.gate.call(self.app.feed_queue) > 0:
+            pass
+        since = time.time() - self.settings.lease_seconds
+        live = await self.gate.call(self.app.engine_tables.live_nodes, since)
+        live.add(self.node_id)
+        for task_uuid in await self.gate.call(self.app.queued_tasks):
+            work = await self.gate.call(self.app.work_of, task_uuid, live)
+            if work is None:
+                continue
+            if work.finished:
+                await self.gate.call(self.app.forget_task, task_uuid, work.version)
+                continue
+            for subtask_id in work.ready:
+                await self._launch(work.task_id, subtask_id, None)
+            for subtask_id, executor in work.orphaned:
+                await self._launch(work.task_id, subtask_id, executor)
+
+    async def _launch(self, task_id: int, subtask_id: int, lost_executor: str | None) -> None:
+        key = (task_id, subtask_id)
+        if key in self.runs or len(self.runs) >= self.settings.engine_workers:
+            return
+        claim = await self.gate.call(
+            self.app.claim_subtask, task_id, subtask_id, self.node_id, lost_executor
+        )
+        if claim is None:
+            return
+        limits = RunLimits(
+            self.settings.poll_seconds, self.settings.step_timeout_seconds, self.fenced_out
+        )
+        agent = self.agents(claim.agent_address)
+        run = asyncio.create_task(run_claim(self.app, self.gate, agent, claim, limits))
+        self.runs[key] = run
+        run.add_done_callback(lambda _: self._finished(key))
+
+    def _finished(self, key: tuple[int, int]) -> None:
+        run = self.runs.pop(key, None)
+        if run is not None and not run.cancelled() and run.exception() is not None:
+            log.error("run of subtask %s failed", key, exc_info=run.exception())
+        self._wake.set()

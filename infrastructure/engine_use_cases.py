@@ -1,0 +1,213 @@
+"""The engine's use cases over the store: find work, claim a subtask, save its outcome.
+
+Each is one read-decide-save; the claim and the outcome are saved together with the
+ArbitrationService aggregate they change, in one `save()` (one transaction).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
+
+from domain.enums import FailureReason, SubtaskStatus, TaskStatus
+from domain.errors import TaskStateInvalid
+from domain.task import Task
+from infrastructure.application import Caller
+from infrastructure.engine.lifecycle import LifecycleUseCases
+from infrastructure.engine.steps import TRANSITIONAL, ServiceEffect
+from infrastructure.engine.tables import EngineTables
+from infrastructure.store import StoreConfig
+
+ENGINE_ACTOR = "arbiter-engine"
+_S = SubtaskStatus
+# Every stored Task event topic: the notification log is read for these only.
+TASK_TOPICS = tuple(
+    value.TOPIC
+    for value in vars(Task).values()
+    if isinstance(value, type) and issubclass(value, Task.Event)
+)
+
+
+class Outcome(Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed out"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a queued task offers a worker."""
+
+    task_id: int
+    version: int
+    finished: bool
+    ready: list[int]
+    orphaned: list[tuple[int, str]]  # RUNNING/CANCELING subtasks of a lost executor
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A subtask this node now runs, with everything the step needs."""
+
+    task_id: int
+    subtask_id: int
+    attempt: int
+    step: str
+    undo: bool
+    timeout: int
+    params: dict[str, Any]
+    agent_address: str
+    port: int
+    current_rpm: str
+    trace_id: str
+
+    @property
+    def request_id(self) -> str:
+        return f"{self.task_id}-{self.subtask_id}-{self.attempt}"
+
+
+class EngineUseCases(LifecycleUseCases):
+    def __init__(self, store: StoreConfig, node_address: str) -> None:
+        super().__init__(store, node_address)
+        self.engine_tables = EngineTables(store)
+        self.save_listeners: list[Callable[[], None]] = []
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Saves wake this node's engine up (listeners must be cheap and thread-safe)."""
+        recordings = super().save(*objs, **kwargs)
+        for listener in self.save_listeners:
+            listener()
+        return recordings
+
+    # ---- finding work without scanning the event store ----------------------------------
+
+    def feed_queue(self, limit: int = 500) -> int:
+        """Read Task notifications after the queue's position into the queue; returns how many."""
+        position = self.engine_tables.queue_position()
+        notifications = self.recorder.select_notifications(
+            start=position + 1, limit=limit, topics=TASK_TOPICS
+        )
+        if not notifications:
+            return 0
+        newest: dict[UUID, int] = {}
+        for notification in notifications:
+            task = UUID(str(notification.originator_id))
+            newest[task] = max(newest.get(task, 0), int(notification.originator_version))
+        self.engine_tables.enqueue(newest, notifications[-1].id)
+        return len(notifications)
+
+    def queued_tasks(self) -> list[UUID]:
+        return self.engine_tables.queued()
+
+    def work_of(self, task_uuid: UUID, live_nodes: set[str]) -> Work | None:
+        task = self.find(task_uuid, Task)
+        if task is None:
+            return None
+        version = task.version
+        assert isinstance(version, int)
+        return Work(
+            task_id=task.task_id,
+            version=version,
+            finished=task.is_finished,
+            ready=[s.id for s in task.subtasks if s.status is _S.READY],
+            orphaned=[
+                (s.id, s.executor)
+                for s in task.subtasks
+                if s.status in (_S.RUNNING, _S.CANCELING)
+                and s.executor is not None
+                and s.executor not in live_nodes
+            ],
+        )
+
+    def forget_task(self, task_uuid: UUID, version: int) -> None:
+        self.engine_tables.dequeue(task_uuid, version)
+
+    # ---- claims and outcomes ---------------------------------------------------------
+
+    def claim_subtask(
+        self, task_id: int, subtask_id: int, node_id: str, lost_executor: str | None = None
+    ) -> Claim | None:
+        """Save the start of a subtask; None when another claimant won or it is no longer runnable.
+
+        With `lost_executor`, take over a subtask from that executor, and only from it.
+        """
+        task = self.get_task(task_id)
+        subtask = task.subtask(subtask_id)
+        if lost_executor is not None and subtask.executor != lost_executor:
+            return None
+        try:
+            attempt = task.start_subtask(
+                subtask_id,
+                node_id,
+                ENGINE_ACTOR,
+                task.trace_id,
+                took_over=lost_executor is not None,
+            )
+        except TaskStateInvalid:
+            return None
+        service = self.get_service(task.service_id)
+        running = task.subtask(subtask_id).status is _S.RUNNING
+        if running:
+            service.change_status(TRANSITIONAL[task.template], ENGINE_ACTOR, task.trace_id)
+        try:
+            self.save(task, service)
+        except RecordConflictError:
+            return None
+        if not running:  # a lost executor was cancelling it: the take-over ended it FAILED
+            return None
+        host = self.get_host(service.host_id)
+        return Claim(
+            task_id=task_id,
+            subtask_id=subtask_id,
+            attempt=attempt,
+            step=subtask.step,
+            undo=task.rolling_back,
+            timeout=subtask.timeout,
+            params=dict(task.params),
+            agent_address=host.agent_address,
+            port=service.svr_port,
+            current_rpm=service.rpm_name,
+            trace_id=task.trace_id,
+        )
+
+    def subtask_state(self, task_id: int, subtask_id: int) -> tuple[SubtaskStatus, int]:
+        subtask = self.get_task(task_id).subtask(subtask_id)
+        return subtask.status, subtask.attempt
+
+    def finish_subtask(
+        self, claim: Claim, outcome: Outcome, log: list[str], effect: ServiceEffect | None
+    ) -> Task:
+        """Save a run's outcome and its effect on the service; StaleAttempt if it was taken over."""
+
+        def command() -> Task:
+            task = self.get_task(claim.task_id)
+            caller = Caller(ENGINE_ACTOR, claim.trace_id)
+            self._record_outcome(task, claim, outcome, log, caller)
+            service = self.get_service(task.service_id)
+            if effect is not None:
+                effect(service, caller)
+            if task.status is TaskStatus.SUCCESSFUL:
+                service.release_task(task.task_id, caller.actor, caller.trace_id)
+            self.save(task, service)
+            return task
+
+        return self.retrying(command)
+
+    def _record_outcome(
+        self, task: Task, claim: Claim, outcome: Outcome, log: list[str], caller: Caller
+    ) -> None:
+        sid, attempt, who = claim.subtask_id, claim.attempt, (caller.actor, caller.trace_id)
+        canceling = task.subtask(sid).status is _S.CANCELING
+        if outcome is Outcome.TIMED_OUT:
+            task.fail_subtask(sid, attempt, FailureReason.TIMEOUT, log, *who)
+        elif outcome is Outcome.CANCELLED or canceling:
+            # A run that ended while its cancel was requested ends cancelled, whatever it did.
+            task.confirm_cancel(sid, attempt, log, *who)
+        elif outcome is Outcome.SUCCEEDED:
+            task.complete_subtask(sid, attempt, log, *who)
+        else:
+            task.fail_subtask(sid, attempt, FailureReason.ERROR, log, *who)
