@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import pytest
@@ -112,20 +113,33 @@ class Api:
         return reply
 
     async def signed(
-        self, method: str, path: str, body: object, *, date: str | None = None, secret: str = ""
+        self,
+        method: str,
+        path: str,
+        body: object,
+        *,
+        query: Mapping[str, str] | None = None,
+        date: str | None = None,
+        secret: str = ACCESS_KEY[1],
+        tamper: object = None,
     ) -> Reply:
-        """A request signed with OCP's HMAC-SHA1 access-key scheme."""
-        data = orjson.dumps(body)
+        """A request signed with OCP's HMAC-SHA1 access-key scheme (date "" sends no Date);
+        `tamper` replaces the body after signing."""
+        data = b"" if body is None else orjson.dumps(body)
         headers = {
-            "Content-Type": "application/json",
-            "Date": date or formatdate(usegmt=True),
+            "Content-Type": "application/json" if data else "",
+            "Date": formatdate(usegmt=True) if date is None else date,
             "Host": f"{self.client.host}:{self.client.port}",
             "X-OCP-Request-Source": "tests",
         }
-        text = string_to_sign(method, data, headers, path, {})
-        signature = sign(secret or ACCESS_KEY[1], text)
-        headers["Authorization"] = f"{SCHEME_HMAC} {ACCESS_KEY[0]}:{signature}"
-        return await self.call(method, path, raw=data, user=None, headers=headers)
+        text = string_to_sign(method, data, headers, path, query or {})
+        headers["Authorization"] = f"{SCHEME_HMAC} {ACCESS_KEY[0]}:{sign(secret, text)}"
+        sent = {k: v for k, v in headers.items() if v}
+        if query:
+            path = f"{path}?{urlencode(query)}"
+        if tamper is not None:
+            data = orjson.dumps(tamper)
+        return await self.call(method, path, raw=data or None, user=None, headers=sent)
 
     async def upgrade(
         self, service_id: int, rpm_name: str = NEW_RPM, token: str | None = None, **kw: Any

@@ -41,7 +41,7 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
 
 def response_schema(method: str, path: str, status: int) -> dict[str, Any]:
     """The JSON schema documented for this answer; unknown routes answer the error envelope."""
-    template = path_template(path)
+    template = path_template(path.partition("?")[0])
     if template is None:
         return {"$ref": "#/components/schemas/ErrorEnvelope"}
     operation = document()["paths"][template].get(method.lower())
