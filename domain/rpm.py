@@ -6,10 +6,12 @@ from functools import total_ordering
 
 from domain.errors import FieldError, IllegalArgument
 
+# ASCII digits only, and matched with fullmatch: `$` alone would accept a trailing newline.
 _RPM = re.compile(
-    r"^oceanbase-(?P<version>\d+\.\d+\.\d+\.\d+)-(?P<build>\d+)\.el(?P<el>\d+)\.(?P<arch>x86_64|aarch64)\.rpm$"
+    r"oceanbase-(?P<version>\d+\.\d+\.\d+\.\d+)-(?P<build>\d+)\.el(?P<el>\d+)\.(?P<arch>x86_64|aarch64)\.rpm",
+    re.ASCII,
 )
-_FULL_VERSION = re.compile(r"^(?P<version>\d+\.\d+\.\d+\.\d+)-(?P<build>\d+)$")
+_FULL_VERSION = re.compile(r"(?P<version>\d+\.\d+\.\d+\.\d+)-(?P<build>\d+)", re.ASCII)
 
 
 @total_ordering
@@ -20,7 +22,7 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> "Version":
-        match = _FULL_VERSION.match(text)
+        match = _FULL_VERSION.fullmatch(text)
         if match is None:
             raise ValueError(f"not a full OceanBase version: {text!r}")
         return cls._from(match["version"], match["build"])
@@ -48,7 +50,7 @@ class RpmName:
 
     @classmethod
     def parse(cls, name: str) -> "RpmName":
-        match = _RPM.match(name)
+        match = _RPM.fullmatch(name)
         if match is None:
             raise IllegalArgument(
                 f"rpmName is not a well-formed OceanBase rpm name: {name!r}",
