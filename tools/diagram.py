@@ -2,11 +2,13 @@
 
 The transitions are read back out of `domain.rules.SUBTASK_RULES` / `TASK_RULES` (not from a
 second table), so the diagram cannot drift from the rules the aggregate enforces.
-`python -m tools.diagram` rewrites the file; tests/unit/test_rules_diagram.py fails when it is stale.
+`python -m tools.diagram` rewrites the file; tests/unit/test_rules_diagram.py fails when
+it is stale.
 """
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from transitions import Machine
 from transitions.extensions.diagrams import GraphMachine
@@ -59,7 +61,8 @@ def mermaid(machine: Machine, title: str, initial: str) -> str:
         graph_engine="mermaid",
         title=title,
     )
-    return str(graph.get_combined_graph().source).rstrip() + "\n"
+    drawing: Any = graph.get_combined_graph()  # the mermaid engine's DigraphMock
+    return str(drawing.source).rstrip() + "\n"
 
 
 # The initial states: a new task is RUNNING; its subtasks start PENDING (entry ones are

@@ -4,7 +4,8 @@ from tools.diagram import DOC, render
 
 
 def test_committed_state_diagram_is_current() -> None:
-    assert DOC.read_text() == render(), "docs/state-machine.md is stale: run python -m tools.diagram"
+    stale = "docs/state-machine.md is stale: run python -m tools.diagram"
+    assert DOC.read_text() == render(), stale
 
 
 def test_diagram_shows_every_trigger_of_the_rule_table() -> None:
