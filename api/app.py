@@ -7,13 +7,15 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from api import routes_inventory, routes_tasks
+from api import routes_inventory, routes_lifecycle, routes_tasks
 from api.auth import auth_middleware
 from api.envelope import STARTED, TRACE_ID, new_trace_id
 from api.errors import Handler, error_middleware
-from api.keys import ARBITER, GATE, SETTINGS, USERS
+from api.keys import ARBITER, ENGINE, GATE, SETTINGS, USERS
 from api.users import Directory
 from infrastructure.app import ArbiterApp
+from infrastructure.engine.agents import AgentPool
+from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
 from infrastructure.store import store_for
@@ -42,9 +44,11 @@ def init_app(settings: Settings, users: Directory) -> web.Application:
     app[SETTINGS] = settings
     app[USERS] = users
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(_engine)
     app.router.add_get("/api/v2/openapi.json", openapi)
     app.add_routes(routes_inventory.routes)
     app.add_routes(routes_tasks.routes)
+    app.add_routes(routes_lifecycle.routes)
     return app
 
 
@@ -59,3 +63,16 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     yield
     gate.close()
     arbiter.close()
+
+
+async def _engine(app: web.Application) -> AsyncIterator[None]:
+    """Every server process runs the engine's workers (none with engine_workers = 0)."""
+    settings = app[SETTINGS]
+    agents = AgentPool()
+    engine = Engine(app[ARBITER], app[GATE], agents.agent, settings, settings.node_address)
+    app[ENGINE] = engine
+    if settings.engine_workers > 0:
+        await engine.start()
+    yield
+    await engine.stop()
+    await agents.close()

@@ -4,6 +4,7 @@ from aiohttp import web
 
 from api.users import Directory
 from infrastructure.app import ArbiterApp
+from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
 
@@ -11,3 +12,4 @@ SETTINGS = web.AppKey("settings", Settings)
 USERS = web.AppKey("users", Directory)
 ARBITER = web.AppKey("arbiter", ArbiterApp)
 GATE = web.AppKey("gate", StoreGate)
+ENGINE = web.AppKey("engine", Engine)
