@@ -1,6 +1,7 @@
 """The `arbiter` command line."""
 
 import argparse
+import asyncio
 import logging
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ from api.app import init_app
 from api.demo import NEW_RPMS, seed
 from api.keys import ARBITER, GATE
 from api.users import load_directory
+from infrastructure.agent.server import serve as serve_agent
 from infrastructure.settings import Settings
 
 
@@ -22,10 +24,17 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--data-dir", type=Path)
     serve.add_argument("--demo", action="store_true", help="seed a host, a service and packages")
+    agent = commands.add_parser("agent", help="run the simulated host agent (docs/agent.md)")
+    agent.add_argument("--host", default="127.0.0.1")
+    agent.add_argument("--port", type=int, default=9001, help="0 picks a free port")
+    agent.add_argument("--state-dir", type=Path, required=True)
+    agent.add_argument("--action-seconds", type=float, default=0.3)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "serve":
         _serve(args)
+    if args.command == "agent":
+        asyncio.run(serve_agent(args.state_dir, args.host, args.port, args.action_seconds))
 
 
 def _serve(args: argparse.Namespace) -> None:
