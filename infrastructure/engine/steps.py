@@ -124,12 +124,20 @@ async def _reinstall_current(ctx: StepContext) -> StepResult:
 
 
 async def _begin_upgrade(ctx: StepContext) -> StepResult:
+    state = await ctx.agent.status(ctx.port)
+    if state["state"] != "STOPPED":
+        raise StepError(f"{_described(state)}; the upgrade needs it STOPPED")
     previous, target = ctx.params["previousVersion"], ctx.params["targetVersion"]
-    return StepResult([f"upgrade from {previous} to {target} begins; it cannot be rolled back"])
+    return StepResult(
+        [_described(state), f"upgrade from {previous} to {target} begins; no rollback after this"]
+    )
 
 
 async def _record_version(ctx: StepContext) -> StepResult:
     version, rpm_name = str(ctx.params["targetVersion"]), str(ctx.params["rpmName"])
+    state = await ctx.agent.status(ctx.port)
+    if state.get("rpmName") != rpm_name:
+        raise StepError(f"{_described(state)}; expected {rpm_name}")
 
     def effect(service: ArbitrationService, caller: Caller) -> None:
         service.change_version(version, rpm_name, caller.actor, caller.trace_id)
