@@ -39,17 +39,6 @@ class Outcome(Enum):
 
 
 @dataclass(frozen=True)
-class Work:
-    """What a queued task offers a worker."""
-
-    task_id: int
-    version: int
-    finished: bool
-    ready: list[int]
-    orphaned: list[tuple[int, str]]  # RUNNING/CANCELING subtasks of a lost executor
-
-
-@dataclass(frozen=True)
 class Claim:
     """A subtask this node now runs, with everything the step needs."""
 
@@ -68,6 +57,18 @@ class Claim:
     @property
     def request_id(self) -> str:
         return f"{self.task_id}-{self.subtask_id}-{self.attempt}"
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a queued task offers a worker."""
+
+    task_id: int
+    version: int
+    finished: bool
+    ready: list[int]
+    orphaned: list[tuple[int, str]]  # RUNNING/CANCELING subtasks of a lost executor
+    unreleased: Claim | None = None  # a SUCCESSFUL task still bound to its service (see below)
 
 
 class EngineUseCases(LifecycleUseCases):
@@ -109,6 +110,10 @@ class EngineUseCases(LifecycleUseCases):
             return None
         version = task.version
         assert isinstance(version, int)
+        service = self.get_service(task.service_id)
+        # A task that an operator's skip finished never passed through the engine's save: the
+        # engine still owes its service the release and a truthful status.
+        unreleased = task.status is TaskStatus.SUCCESSFUL and service.active_task_id == task.task_id
         return Work(
             task_id=task.task_id,
             version=version,
@@ -121,6 +126,7 @@ class EngineUseCases(LifecycleUseCases):
                 and s.executor is not None
                 and s.executor not in live_nodes
             ],
+            unreleased=self._claim(task, task.subtasks[-1].id, 0) if unreleased else None,
         )
 
     def forget_task(self, task_uuid: UUID, version: int) -> None:
@@ -159,9 +165,14 @@ class EngineUseCases(LifecycleUseCases):
             return None
         if not running:  # a lost executor was cancelling it: the take-over ended it FAILED
             return None
+        return self._claim(task, subtask_id, attempt)
+
+    def _claim(self, task: Task, subtask_id: int, attempt: int) -> Claim:
+        service = self.get_service(task.service_id)
         host = self.get_host(service.host_id)
+        subtask = task.subtask(subtask_id)
         return Claim(
-            task_id=task_id,
+            task_id=task.task_id,
             subtask_id=subtask_id,
             attempt=attempt,
             step=subtask.step,
@@ -173,6 +184,21 @@ class EngineUseCases(LifecycleUseCases):
             current_rpm=service.rpm_name,
             trace_id=task.trace_id,
         )
+
+    def release_service(self, claim: Claim, effect: ServiceEffect) -> None:
+        """Release the service of a finished SUCCESSFUL task, with the status the host shows."""
+
+        def command() -> None:
+            task = self.get_task(claim.task_id)
+            service = self.get_service(task.service_id)
+            if task.status is not TaskStatus.SUCCESSFUL or service.active_task_id != task.task_id:
+                return
+            caller = Caller(ENGINE_ACTOR, claim.trace_id)
+            effect(service, caller)
+            service.release_task(task.task_id, caller.actor, caller.trace_id)
+            self.save(service)
+
+        self.retrying(command)
 
     def subtask_state(self, task_id: int, subtask_id: int) -> tuple[SubtaskStatus, int]:
         subtask = self.get_task(task_id).subtask(subtask_id)

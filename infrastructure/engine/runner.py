@@ -73,11 +73,11 @@ async def run_claim(
             outcome, lines, effect = Outcome.SUCCEEDED, result.log, result.effect
         except Exception as error:  # any failure of the step fails the subtask, with its reason
             outcome = Outcome.FAILED
-            lines, effect = await _truth(agent, claim, [f"step failed: {_reason(error)}"])
+            lines, effect = await truth(agent, claim, [f"step failed: {_reason(error)}"])
     else:
         await _interrupt(job)
         what = "interrupted at its timeout" if outcome is Outcome.TIMED_OUT else "cancel hook ran"
-        lines, effect = await _truth(agent, claim, [f"step {what} after {timeout} s budget"])
+        lines, effect = await truth(agent, claim, [f"step {what} after {timeout} s budget"])
     try:
         await gate.call(app.finish_subtask, claim, outcome, lines, effect)
     except StaleAttempt as error:
@@ -90,7 +90,7 @@ async def _interrupt(job: "asyncio.Future[StepResult]") -> None:
         await job
 
 
-async def _truth(
+async def truth(
     agent: HostAgent, claim: Claim, lines: list[str]
 ) -> tuple[list[str], ServiceEffect]:
     """After a failed or interrupted run, the service record says what the host really is."""

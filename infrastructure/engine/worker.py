@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from infrastructure.engine.runner import RunLimits, run_claim
+from infrastructure.engine.runner import RunLimits, run_claim, truth
 from infrastructure.engine.steps import HostAgent
 from infrastructure.engine_use_cases import EngineUseCases
 from infrastructure.gate import StoreGate
@@ -111,6 +111,11 @@ class Engine:
             work = await self.gate.call(self.app.work_of, task_uuid, live)
             if work is None:
                 continue
+            if work.unreleased is not None:
+                _, effect = await truth(
+                    self.agents(work.unreleased.agent_address), work.unreleased, []
+                )
+                await self.gate.call(self.app.release_service, work.unreleased, effect)
             if work.finished:
                 await self.gate.call(self.app.forget_task, task_uuid, work.version)
                 continue

@@ -54,11 +54,14 @@ class Harness:
         return await self.call(self.app.upgrade, self.service_id, TARGET_RPM, None, OPERATOR)
 
     async def settled(self, task_id: int, status: TaskStatus, within: float = 15.0) -> Task:
-        """The task once it has reached `status` with nothing left to run (bounded wait)."""
+        """The task once it has reached `status` with nothing left to run and, if SUCCESSFUL,
+        its service released (bounded wait)."""
         deadline = time.monotonic() + within
         while True:
             task = await self.call(self.app.get_task, task_id)
-            if task.status is status and not self.engine.runs:
+            service = await self.call(self.app.get_service, task.service_id)
+            released = status is not TaskStatus.SUCCESSFUL or service.active_task_id != task_id
+            if task.status is status and not self.engine.runs and released:
                 return task
             if time.monotonic() > deadline:
                 states = [(s.step, s.status.value, s.operation.value) for s in task.subtasks]
