@@ -1,0 +1,1 @@
+"""Read models derived from the notification log, each rebuildable from position 0."""

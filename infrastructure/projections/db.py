@@ -1,0 +1,121 @@
+"""The views' tables, beside the events in the same database (SQLite file or PostgreSQL schema).
+
+Same database as the events on purpose: one file or schema to back up, and a view's rows and its
+tracking position commit in one local transaction (exactly once) without a second database.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from infrastructure.store import StoreConfig
+
+POSITIONS = "arbiter_projection_position"
+
+
+def stamp(moment: datetime) -> str:
+    """A fixed-width UTC text time: sorts and compares the same on SQLite and PostgreSQL."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def unstamp(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+class ViewDB:
+    """One connection per thread (the store gate's threads), SQL with `?` marks on both stores."""
+
+    def __init__(self, store: StoreConfig) -> None:
+        self.store = store
+        # Table names are ours, never user input.
+        self.prefix = f'"{store.postgres_schema}".' if store.is_postgres else ""
+        self._local = threading.local()
+        self.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.prefix}{POSITIONS} "
+            "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+        )
+
+    def table(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.store.is_postgres else sql
+
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.store.is_postgres:
+                conninfo = make_conninfo(**self.store.postgres_conninfo)
+                conn = psycopg.connect(conninfo, autocommit=True)
+            else:
+                path = self.store.sqlite_path
+                conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+        return conn
+
+    def reset_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self.transaction() as tx:
+            tx.execute(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            cursor = self._connection().execute(self._sql(sql), tuple(params))
+            return list(cursor.fetchall())
+        except Exception:
+            self.reset_connection()
+            raise
+
+    @contextmanager
+    def transaction(self) -> Iterator["Tx"]:
+        conn = self._connection()
+        try:
+            if self.store.is_postgres:
+                with conn.transaction():
+                    yield Tx(self, conn)
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self, conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except (sqlite3.Error, psycopg.Error):
+            self.reset_connection()
+            raise
+
+    def close(self) -> None:
+        self.reset_connection()
+
+
+class Tx:
+    def __init__(self, db: ViewDB, conn: Any) -> None:
+        self._db = db
+        self._conn = conn
+
+    def table(self, name: str) -> str:
+        return self._db.table(name)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self._conn.execute(self._db._sql(sql), tuple(params))
+        return list(cursor.fetchall()) if cursor.description is not None else []
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            cursor = self._conn.cursor()
+            cursor.executemany(self._db._sql(sql), [tuple(r) for r in rows])

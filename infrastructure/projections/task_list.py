@@ -1,0 +1,117 @@
+"""The task list: one row per task with what OCP's list filters and sorts on."""
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.service import ArbitrationService
+from domain.task import Task
+from infrastructure.projections.base import topics_of
+from infrastructure.projections.db import Tx, ViewDB, stamp
+from infrastructure.projections.fold import Summary
+
+TABLE = "arbiter_view_tasks"
+HOSTS = "arbiter_view_task_hosts"  # service -> host, to filter tasks by host
+COLUMNS = (
+    "task_id",
+    "name",
+    "type",
+    "status",
+    "operation",
+    "creator",
+    "executor",
+    "service_id",
+    "host_id",
+    "create_time",
+    "finish_time",
+    "prohibit_rollback",
+    "version",
+)
+SORTABLE = {
+    "id": "task_id",
+    "name": "name",
+    "status": "status",
+    "createTime": "create_time",
+    "finishTime": "finish_time",
+}
+
+
+class TaskList:
+    name = "tasks"
+    topics: tuple[str, ...] = (*topics_of(Task), ArbitrationService.Registered.TOPIC)
+    tables: tuple[str, ...] = (TABLE, HOSTS)
+
+    def create(self, db: ViewDB) -> None:
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {db.table(TABLE)} (task_id BIGINT PRIMARY KEY, "
+            "name TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, "
+            "operation TEXT NOT NULL, creator TEXT NOT NULL, executor TEXT NOT NULL, "
+            "service_id BIGINT NOT NULL, host_id BIGINT, create_time TEXT NOT NULL, "
+            "finish_time TEXT, prohibit_rollback BOOLEAN NOT NULL, version BIGINT NOT NULL)"
+        )
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {db.table(HOSTS)} "
+            "(service_id BIGINT PRIMARY KEY, host_id BIGINT NOT NULL)"
+        )
+        for column in ("status", "host_id", "create_time"):
+            db.execute(
+                f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} ON {db.table(TABLE)} ({column})"
+            )
+
+    def apply(
+        self,
+        tx: Tx,
+        position: int,
+        event: Aggregate.Event,
+        before: Summary | None,
+        after: Any,
+    ) -> None:
+        if isinstance(after, ArbitrationService):
+            tx.execute(
+                f"INSERT INTO {tx.table(HOSTS)} (service_id, host_id) VALUES (?, ?)",  # noqa: S608
+                (after.service_id, after.host_id),
+            )
+            return
+        task: Task = after
+        if event.originator_version == 1:
+            host = tx.execute(
+                f"SELECT host_id FROM {tx.table(HOSTS)} WHERE service_id = ?",  # noqa: S608
+                (task.service_id,),
+            )
+            values = _row(task, host[0][0] if host else None)
+            tx.execute(
+                f"INSERT INTO {tx.table(TABLE)} ({', '.join(COLUMNS)}) "  # noqa: S608
+                f"VALUES ({', '.join('?' * len(COLUMNS))})",
+                values,
+            )
+            return
+        tx.execute(
+            f"UPDATE {tx.table(TABLE)} SET status = ?, operation = ?, "  # noqa: S608
+            "finish_time = ?, prohibit_rollback = ?, version = ? WHERE task_id = ?",
+            (
+                task.status.value,
+                task.operation.value,
+                None if task.finish_time is None else stamp(task.finish_time),
+                task.prohibit_rollback,
+                task.version,
+                task.task_id,
+            ),
+        )
+
+
+def _row(task: Task, host_id: int | None) -> tuple[Any, ...]:
+    return (
+        task.task_id,
+        task.name,
+        "MANUAL",
+        task.status.value,
+        task.operation.value,
+        task.creator,
+        task.executor,
+        task.service_id,
+        host_id,
+        stamp(task.start_time),
+        None if task.finish_time is None else stamp(task.finish_time),
+        task.prohibit_rollback,
+        task.version,
+    )

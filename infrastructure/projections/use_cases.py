@@ -1,0 +1,120 @@
+"""Use cases over the views: every read first catches the views up (read-your-writes)."""
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from domain.errors import TaskNotFound
+from domain.ids import task_uuid
+from domain.task import Task
+from infrastructure.application import BaseApp
+from infrastructure.projections import queries
+from infrastructure.projections.db import ViewDB, stamp
+from infrastructure.projections.queries import Page, Query, order_clause, select_page
+from infrastructure.projections.runner import Projections
+from infrastructure.projections.service_list import SORTABLE as SERVICE_SORTS
+from infrastructure.projections.task_list import SORTABLE as TASK_SORTS
+
+
+@dataclass(frozen=True)
+class Paged:
+    number: int
+    size: int | None  # None: every matching row
+    sort_key: str | None = None
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    task_id: int | None = None
+    service_id: int | None = None
+    actor: str | None = None
+    trace_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class ProjectionUseCases(BaseApp):
+    _projections: Projections | None = None
+    _projections_lock = threading.Lock()
+
+    @property
+    def projections(self) -> Projections:
+        with self._projections_lock:
+            if self._projections is None:
+                self._projections = Projections(self, ViewDB(self.store))
+            return self._projections
+
+    def fresh_projections(self) -> Projections:
+        """The views, caught up with every write made before this call (bounded wait)."""
+        projections = self.projections
+        projections.catch_up()
+        return projections
+
+    def audit_events(self, where: AuditFilter, paged: Paged) -> Page:
+        query = Query()
+        for column, value in (
+            ("task_id", where.task_id),
+            ("service_id", where.service_id),
+            ("actor", where.actor),
+            ("trace_id", where.trace_id),
+        ):
+            if value is not None:
+                query.where(f"{column} = ?", value)
+        if where.since is not None:
+            query.where("time >= ?", stamp(where.since))
+        if where.until is not None:
+            query.where("time <= ?", stamp(where.until))
+        table, columns = queries.AUDIT
+        db = self.fresh_projections().db
+        return select_page(db, table, columns, query, "position", paged.number, paged.size)
+
+    def task_events(self, task_id: int) -> Page:
+        self.get_task_at_time(task_id, None)  # a 20000 for a task that does not exist
+        return self.audit_events(AuditFilter(task_id=task_id), Paged(1, None))
+
+    def task_list(self, name: str, statuses: list[str], host_id: int | None, paged: Paged) -> Page:
+        query = Query().any_of("status", statuses)
+        if name:
+            query.where("LOWER(name) LIKE ?", f"%{name.lower()}%")
+        if host_id is not None:
+            query.where("host_id = ?", host_id)
+        order = order_clause(TASK_SORTS, paged.sort_key, paged.descending, "task_id")
+        table, columns = queries.TASKS
+        db = self.fresh_projections().db
+        return select_page(db, table, columns, query, order, paged.number, paged.size)
+
+    def service_list(
+        self, keyword: str, statuses: list[str], host_id: int | None, paged: Paged
+    ) -> Page:
+        query = Query().any_of("status", statuses)
+        if keyword:
+            query.where("(LOWER(name) LIKE ? OR svr_ip LIKE ?)", *[f"%{keyword.lower()}%"] * 2)
+        if host_id is not None:
+            query.where("host_id = ?", host_id)
+        order = order_clause(SERVICE_SORTS, paged.sort_key, paged.descending, "service_id")
+        table, columns = queries.SERVICES
+        db = self.fresh_projections().db
+        return select_page(db, table, columns, query, order, paged.number, paged.size)
+
+    def get_task_at_time(self, task_id: int, when: datetime | None) -> Task:
+        """The task as it was at `when` (its last version at or before it), or as it is now."""
+        events = cast(list[Task.Event], list(self.events.get(task_uuid(task_id))))
+        if not events:
+            raise TaskNotFound(task_id)
+        if when is None:
+            version = events[-1].originator_version
+        else:
+            earlier = [e.originator_version for e in events if e.timestamp <= when]
+            if not earlier:
+                raise TaskNotFound(task_id)
+            version = earlier[-1]
+        task: object = self.repository.get(task_uuid(task_id), version=version)
+        assert isinstance(task, Task)
+        return task
+
+    def close(self) -> None:
+        if self._projections is not None:
+            self._projections.db.close()
+        super().close()
