@@ -1,7 +1,5 @@
 """A failure injected at each of the seven upgrade steps, then retry, skip or rollback."""
 
-import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from tests.integration.test_engine_support import (
     no_overlap,
     request_ids,
     running_engine,
+    until_running,
 )
 
 STEPS = [
@@ -35,16 +34,6 @@ CALLS = ["status", "stop", "status", "install", "start", "status", "status"]
 BEGIN = STEPS.index("begin_upgrade")
 
 
-async def _until_running(h: Harness, task_id: int, index: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        task = await h.call(h.app.get_task, task_id)
-        if task.subtasks[index].status is SubtaskStatus.RUNNING:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"subtask {index} never ran")
-
-
 async def fail_at(h: Harness, index: int) -> Task:
     """Start an upgrade whose step `index` fails once; every step before it is slowed so that
     the fault is armed while the step before runs (status calls are shared by several steps)."""
@@ -54,7 +43,7 @@ async def fail_at(h: Harness, index: int) -> Task:
     await h.agent.inject_fault(CALLS[0], "slow", h.port, seconds=0.3)
     task = await h.upgrade()
     for before in range(index):
-        await _until_running(h, task.task_id, before)
+        await until_running(h, task.task_id, before)
         if before + 1 < index:
             await h.agent.inject_fault(CALLS[before + 1], "slow", h.port, seconds=0.3)
         else:

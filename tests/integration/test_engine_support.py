@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from api.demo import NEW_RPMS, OLD_RPM, seed
-from domain.enums import TaskStatus
+from domain.enums import SubtaskStatus, TaskStatus
 from domain.task import Task
 from infrastructure.agent.server import start_agent
 from infrastructure.agent_client import AgentClient
@@ -108,8 +108,14 @@ async def running_engine(
             app.close()
 
 
-def step_order(task: Task) -> list[str]:
-    return [s.step for s in task.subtasks]
+async def until_running(h: Harness, task_id: int, index: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        task = await h.call(h.app.get_task, task_id)
+        if task.subtasks[index].status is SubtaskStatus.RUNNING:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"subtask {index} never ran")
 
 
 def request_ids(task: Task, *steps: str, attempt: int = 1) -> list[str]:
