@@ -7,10 +7,11 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from api import routes_inventory, routes_lifecycle, routes_tasks
+from api import routes_audit, routes_inventory, routes_lifecycle, routes_task_list, routes_tasks
 from api.auth import auth_middleware
 from api.envelope import STARTED, TRACE_ID, new_trace_id
 from api.errors import Handler, error_middleware
+from api.projection_loop import keep_projections_fresh
 from api.keys import ARBITER, ENGINE, GATE, SETTINGS, USERS
 from api.users import Directory
 from infrastructure.app import ArbiterApp
@@ -44,11 +45,14 @@ def init_app(settings: Settings, users: Directory) -> web.Application:
     app[SETTINGS] = settings
     app[USERS] = users
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(keep_projections_fresh)
     app.cleanup_ctx.append(_engine)
     app.router.add_get("/api/v2/openapi.json", openapi)
     app.add_routes(routes_inventory.routes)
     app.add_routes(routes_tasks.routes)
     app.add_routes(routes_lifecycle.routes)
+    app.add_routes(routes_audit.routes)
+    app.add_routes(routes_task_list.routes)
     return app
 
 

@@ -8,10 +8,13 @@ from api.context import caller
 from api.envelope import ok, page
 from api.keys import ARBITER, GATE
 from api.query import int_param, list_param, paging
+from api.row_views import page_of, service_row_view
 from api.users import ARBITRATION_CREATE, ARBITRATION_UPDATE, ARBITRATION_VIEW
 from api.views import host_view, package_view, service_view, task_view
 from domain.enums import ServiceStatus
 from infrastructure.inventory import ServiceSpec
+from infrastructure.projections.service_list import SORTABLE as SERVICE_SORTS
+from infrastructure.projections.use_cases import Paged
 
 routes = web.RouteTableDef()
 
@@ -63,20 +66,21 @@ async def register_package(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/api/v2/arbitration/services")
 async def list_services(request: web.Request) -> web.StreamResponse:
+    """From the service list view, caught up with this client's writes before it is read."""
     authorize(request, ARBITRATION_VIEW)
-    paged = paging(request, ("id", "name", "svrIp", "version", "status"))
+    paged = paging(request, tuple(SERVICE_SORTS))
     host_id = int_param(request, "hostId", None, 1, 2**63 - 1)
-    statuses = set(list_param(request, "statusList", [s.value for s in ServiceStatus]))
-    keyword = request.query.get("keyword", "").strip().lower()
-    services = await request.app[GATE].call(request.app[ARBITER].list_services)
-    rows = [
-        service_view(s)
-        for s in services
-        if (host_id is None or s.host_id == host_id)
-        and (not statuses or s.status in statuses)
-        and (not keyword or keyword in s.name.lower() or keyword in s.svr_ip)
-    ]
-    return ok(request, page(paged.sort(rows, lambda r: r["id"]), paged.number, paged.size))
+    statuses = list_param(request, "statusList", [s.value for s in ServiceStatus])
+    keyword = request.query.get("keyword", "").strip()
+    found = await request.app[GATE].call(
+        request.app[ARBITER].service_list,
+        keyword,
+        statuses,
+        host_id,
+        Paged(paged.number, paged.size, paged.sort_key, paged.descending),
+    )
+    rows = [service_row_view(row) for row in found.rows]
+    return ok(request, page_of(rows, found.total, paged.number, paged.size))
 
 
 @routes.get("/api/v2/arbitration/services/{id}")

@@ -13,6 +13,7 @@ from api.body import path_id
 from api.context import caller
 from api.envelope import ok
 from api.keys import ARBITER, GATE
+from api.time_params import as_of_param
 from api.users import TASK_MANAGER, TASK_VIEWER
 from api.views import subtask_log, task_view
 from domain.errors import TaskStateInvalid
@@ -26,8 +27,13 @@ SUBTASK = TASK + "/subtasks/{sid}"
 
 @routes.get(TASK)
 async def get_task(request: web.Request) -> web.StreamResponse:
+    """?asOf=<event version or ISO time>: the task as it was then."""
     authorize(request, TASK_VIEWER)
-    task = await request.app[GATE].call(request.app[ARBITER].get_task, path_id(request, "id"))
+    task_id, as_of = path_id(request, "id"), as_of_param(request)
+    if as_of is None:
+        task = await request.app[GATE].call(request.app[ARBITER].get_task, task_id)
+    else:
+        task = await request.app[GATE].call(request.app[ARBITER].task_as_of, task_id, as_of)
     return ok(request, task_view(task))
 
 

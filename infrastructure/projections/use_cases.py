@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from domain.errors import TaskNotFound
+from domain.errors import FieldError, IllegalArgument, TaskNotFound
 from domain.ids import task_uuid
 from domain.task import Task
 from infrastructure.application import BaseApp
@@ -71,7 +71,7 @@ class ProjectionUseCases(BaseApp):
         return select_page(db, table, columns, query, "position", paged.number, paged.size)
 
     def task_events(self, task_id: int) -> Page:
-        self.get_task_at_time(task_id, None)  # a 20000 for a task that does not exist
+        self.task_as_of(task_id, None)  # a 20000 for a task that does not exist
         return self.audit_events(AuditFilter(task_id=task_id), Paged(1, None))
 
     def task_list(self, name: str, statuses: list[str], host_id: int | None, paged: Paged) -> Page:
@@ -98,18 +98,26 @@ class ProjectionUseCases(BaseApp):
         db = self.fresh_projections().db
         return select_page(db, table, columns, query, order, paged.number, paged.size)
 
-    def get_task_at_time(self, task_id: int, when: datetime | None) -> Task:
-        """The task as it was at `when` (its last version at or before it), or as it is now."""
+    def task_as_of(self, task_id: int, point: int | datetime | None) -> Task:
+        """The task at event version `point`, at its last version at or before time `point`,
+        or as it is now (None)."""
         events = cast(list[Task.Event], list(self.events.get(task_uuid(task_id))))
         if not events:
             raise TaskNotFound(task_id)
-        if when is None:
-            version = events[-1].originator_version
-        else:
-            earlier = [e.originator_version for e in events if e.timestamp <= when]
+        last = events[-1].originator_version
+        if isinstance(point, int):
+            if not 1 <= point <= last:
+                message = f"asOf must be a version of task {task_id}, between 1 and {last}"
+                raise IllegalArgument(message, [FieldError("asOf", point, message)])
+            version = point
+        elif point is not None:
+            earlier = [e.originator_version for e in events if e.timestamp <= point]
             if not earlier:
-                raise TaskNotFound(task_id)
+                message = f"task {task_id} did not exist yet at {point.isoformat()}"
+                raise IllegalArgument(message, [FieldError("asOf", point.isoformat(), message)])
             version = earlier[-1]
+        else:
+            version = last
         task: object = self.repository.get(task_uuid(task_id), version=version)
         assert isinstance(task, Task)
         return task

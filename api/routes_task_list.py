@@ -1,0 +1,42 @@
+"""GET /api/v2/tasks/instances (the task list view) and .../{id}/events (a task's history)."""
+
+from aiohttp import web
+
+from api.auth import authorize
+from api.body import path_id
+from api.envelope import ok
+from api.keys import ARBITER, GATE
+from api.query import int_param, list_param, paging
+from api.row_views import audit_view, page_of, task_item_view
+from api.users import TASK_VIEWER
+from domain.enums import TaskStatus
+from infrastructure.projections.task_list import SORTABLE
+from infrastructure.projections.use_cases import Paged
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v2/tasks/instances")
+async def list_tasks(request: web.Request) -> web.StreamResponse:
+    authorize(request, TASK_VIEWER)
+    paged = paging(request, tuple(SORTABLE))
+    statuses = list_param(request, "status", [s.value for s in TaskStatus])
+    list_param(request, "type", ["MANUAL"])  # every task is MANUAL: checked, nothing to filter
+    host_id = int_param(request, "hostId", None, 1, 2**63 - 1)
+    name = request.query.get("name", "").strip()
+    found = await request.app[GATE].call(
+        request.app[ARBITER].task_list,
+        name,
+        statuses,
+        host_id,
+        Paged(paged.number, paged.size, paged.sort_key, paged.descending),
+    )
+    rows = [task_item_view(row) for row in found.rows]
+    return ok(request, page_of(rows, found.total, paged.number, paged.size))
+
+
+@routes.get("/api/v2/tasks/instances/{id}/events")
+async def task_events(request: web.Request) -> web.StreamResponse:
+    authorize(request, TASK_VIEWER)
+    found = await request.app[GATE].call(request.app[ARBITER].task_events, path_id(request, "id"))
+    return ok(request, {"contents": [audit_view(row) for row in found.rows]})
