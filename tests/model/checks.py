@@ -1,0 +1,207 @@
+"""The properties the explorer checks, written from DESIGN.md's "The task model" as an oracle.
+
+Each failed check raises a `Violation` named after the check, so that `make mutants` can show
+which check catches each planted bug. The checks never ask the rule table what is allowed:
+they state what must hold of every reachable state and of every accepted or refused action.
+"""
+
+from dataclasses import dataclass, replace
+
+from domain.enums import Operation, SubtaskStatus, TaskStatus
+from domain.errors import DomainError, RollbackProhibited, SkipProhibited, StaleAttempt
+from domain.task import Task
+from tests.model.actions import Action
+
+_S = SubtaskStatus
+_ACTIVE = (_S.READY, _S.RUNNING, _S.CANCELING)
+_DONE = (_S.SUCCESSFUL, _S.FAILED)
+OPERATOR_ACTIONS = ("retry_task", "rollback", "retry", "skip")
+
+
+class Violation(AssertionError):
+    def __init__(self, check: str, detail: str) -> None:
+        super().__init__(f"[{check}] {detail}")
+        self.check = check
+
+
+def expect(check: str, holds: bool, detail: str) -> None:
+    if not holds:
+        raise Violation(check, detail)
+
+
+@dataclass(frozen=True)
+class Ghost:
+    """What the explorer remembers of the path, independently of the aggregate."""
+
+    stack: tuple[int, ...] = ()  # subtasks that finished a run, in completion order, not undone
+    ran: frozenset[int] = frozenset()  # subtasks ever claimed
+
+
+def fingerprint(task: Task) -> tuple[object, ...]:
+    """Everything a command could change, as immutable values (a later change cannot alter it)."""
+    subtasks = tuple(
+        (
+            (s.status, s.operation, s.run_time, s.attempt, s.executor, s.start_time, s.finish_time),
+            tuple((run.operation, run.time, len(run.lines)) for run in s.runs),
+        )
+        for s in task.subtasks
+    )
+    return (task.version, task.operation, task.finish_time, subtasks)
+
+
+def spec_status(task: Task) -> TaskStatus:
+    statuses = {s.status for s in task.subtasks}
+    if statuses & set(_ACTIVE):
+        return TaskStatus.RUNNING
+    return TaskStatus.FAILED if _S.FAILED in statuses else TaskStatus.SUCCESSFUL
+
+
+def check_state(task: Task, ghost: Ghost) -> None:
+    status = spec_status(task)
+    expect("status-derivation", task.status is status, f"task is {task.status}, not {status}")
+    if status is TaskStatus.SUCCESSFUL:
+        done = all(s.status is _S.SUCCESSFUL for s in task.subtasks)
+        undone = task.rolling_back and all(s.status is _S.PENDING for s in task.subtasks)
+        expect("status-derivation", done or undone, f"SUCCESSFUL but stuck: {_statuses(task)}")
+    expect("status-derivation", (task.finish_time is None) == (status is TaskStatus.RUNNING), "")
+    for s in task.subtasks:
+        if s.status not in _ACTIVE:
+            continue
+        if task.rolling_back:
+            ok = all(task.subtask(d).status is _S.PENDING for d in s.downstreams)
+        else:
+            ok = all(task.subtask(u).status is _S.SUCCESSFUL for u in s.upstreams)
+        expect("dag-order", ok, f"subtask {s.id} is {s.status} too early: {_statuses(task)}")
+    passed = any(s.prohibit_rollback and s.id in ghost.ran for s in task.subtasks)
+    expect("prohibit-rollback", task.prohibit_rollback is passed, "derived flag is wrong")
+    if task.rolling_back:
+        expect("prohibit-rollback", not passed, "a rollback runs past a prohibitRollback step")
+
+
+def check_refused(
+    action: Action, error: Exception, before: tuple[object, ...], after: Task
+) -> None:
+    """`before` is the fingerprint of the state the refused action was tried on."""
+    check = "rejected-records-nothing"
+    expect(check, isinstance(error, DomainError), f"{action.label} raised {error!r}")
+    expect(check, not after.collect_events(), f"refused {action.label} recorded events")
+    expect(check, fingerprint(after) == before, f"refused {action.label} changed the task")
+    refused = after.subtask(_sid(action)) if action.subtask_id is not None else None
+    if action.name == "skip" and refused and refused.prohibit_skip and refused.status is _S.FAILED:
+        expect("prohibit-skip", isinstance(error, SkipProhibited), f"{error!r}")
+    if action.name == "rollback" and after.status is TaskStatus.FAILED and after.prohibit_rollback:
+        expect("prohibit-rollback", isinstance(error, RollbackProhibited), f"{error!r}")
+    if action.name.startswith("stale_"):
+        expect("fencing", isinstance(error, StaleAttempt), f"{action.label}: {error!r}")
+
+
+def check_accepted(action: Action, before: Task, after: Task, ghost: Ghost) -> None:
+    expect("absorbing", before.status is not TaskStatus.SUCCESSFUL, f"{action.label} after end")
+    expect("fencing", not action.name.startswith("stale_"), f"{action.label} was accepted")
+    expect("rejected-records-nothing", bool(after.collect_events()), f"{action.label} no event")
+    if action.name == "skip":
+        expect("prohibit-skip", not before.subtask(_sid(action)).prohibit_skip, action.label)
+    if action.name == "rollback":
+        passed = any(s.prohibit_rollback and s.id in ghost.ran for s in before.subtasks)
+        expect("prohibit-rollback", not passed, "rollback accepted past a prohibitRollback step")
+    _check_effect(action, before, after)
+
+
+def _check_effect(action: Action, before: Task, after: Task) -> None:
+    """The accepted action did what DESIGN.md says it does."""
+    name, check = action.name, "action-effect"
+    if action.subtask_id is None:
+        expect(check, before.status is TaskStatus.FAILED, f"{name} on a {before.status} task")
+        if name == "retry_task":
+            expect(check, not before.rolling_back, "retry of a rolled-back task")
+            expect(check, after.operation is Operation.RETRY, f"operation {after.operation}")
+            for b, a in zip(before.subtasks, after.subtasks, strict=True):
+                if b.status is _S.FAILED:
+                    moved = (a.status, a.operation, a.run_time)
+                    expect(check, moved == (_S.READY, Operation.RETRY, b.run_time + 1), str(moved))
+        else:
+            expect(check, after.operation is Operation.ROLLBACK, f"operation {after.operation}")
+        return
+    b, a = before.subtask(action.subtask_id), after.subtask(action.subtask_id)
+    back = _S.PENDING if after.rolling_back else _S.SUCCESSFUL
+    expected: dict[str, tuple[tuple[SubtaskStatus, ...], tuple[SubtaskStatus, ...]]] = {
+        "claim": ((_S.READY,), (_S.RUNNING,)),
+        "succeed": ((_S.RUNNING,), (back,)),
+        "fail": ((_S.RUNNING,), (_S.FAILED,)),
+        "time_out": ((_S.RUNNING, _S.CANCELING), (_S.FAILED,)),
+        "take_over": ((_S.RUNNING, _S.CANCELING), (_S.RUNNING, _S.FAILED)),
+        "confirm_cancel": ((_S.CANCELING,), (_S.FAILED,)),
+        "retry": ((_S.FAILED,), (_S.READY,)),
+        "skip": ((_S.FAILED,), (back,)),
+        "cancel": ((_S.RUNNING,), (_S.CANCELING,)),
+    }
+    sources, dests = expected[name]
+    expect(check, b.status in sources, f"{action.label} from {b.status}")
+    expect(check, a.status in dests, f"{action.label} from {b.status} led to {a.status}")
+    if name in ("claim", "take_over") and a.status is _S.RUNNING:
+        expect(check, a.attempt == b.attempt + 1, f"{action.label}: attempt {a.attempt}")
+    if name == "take_over":
+        expect(check, (b.status is _S.RUNNING) == (a.status is _S.RUNNING), action.label)
+    if name in ("time_out", "confirm_cancel"):
+        expect(check, a.operation is Operation.CANCEL, f"{action.label}: {a.operation}")
+    if name == "retry":
+        expect(check, not before.rolling_back, "subtask retry during a rollback")
+        now = (a.operation, a.run_time)
+        expect(check, now == (Operation.RETRY, b.run_time + 1), f"{action.label}: {now}")
+    if name == "skip" and not after.rolling_back:
+        expect(check, a.operation is Operation.SKIP, f"{action.label}: {a.operation}")
+
+
+def advance(action: Action, before: Task, after: Task, ghost: Ghost) -> Ghost:
+    """The ghost after an accepted action, checking the undo order on the way."""
+    ran = ghost.ran | {_sid(action)} if action.name == "claim" else ghost.ran
+    stack = list(ghost.stack)
+    changed = [
+        (b, a)
+        for b, a in zip(before.subtasks, after.subtasks, strict=True)
+        if b.status is not a.status
+    ]
+    if after.rolling_back:
+        # Undone subtasks leave the stack from its top; then whatever else moved must be the top.
+        homed = [b.id for b, a in changed if a.status is _S.PENDING and b.id in stack]
+        for sid in sorted(homed, key=stack.index, reverse=True):
+            expect("undo-order", stack[-1] == sid, f"{sid} undone before {stack[-1]}: {stack}")
+            stack.pop()
+        for b, a in changed:
+            if a.status is _S.PENDING and b.id not in homed:
+                expect("undo-order", not b.has_started, f"{b.id} went home without its undo")
+            elif a.status is not _S.PENDING:
+                top = stack[-1] if stack else None
+                expect("undo-order", top == b.id, f"{b.id} moved while {top} is not undone")
+    else:
+        for b, a in changed:
+            if a.status in _DONE and b.id not in stack:
+                stack.append(b.id)
+            elif a.status not in _DONE and b.id in stack:
+                stack.remove(b.id)
+    return replace(ghost, stack=tuple(stack), ran=ran)
+
+
+def key(task: Task, ghost: Ghost, exact: bool) -> tuple[object, ...]:
+    """A state's identity for deduplication.
+
+    By default it is what the rules can observe: the task operation, the subtask statuses, which
+    subtasks ever ran, and the completion stack (subtask operations, runTimes and attempts never
+    decide what is allowed). `exact` adds every subtask's operation and runTime.
+    """
+    if exact:
+        subtasks: tuple[object, ...] = tuple(
+            (s.status, s.operation, s.run_time) for s in task.subtasks
+        )
+    else:
+        subtasks = tuple(s.status for s in task.subtasks)
+    return (task.operation, subtasks, ghost.stack, ghost.ran)
+
+
+def _sid(action: Action) -> int:
+    assert action.subtask_id is not None
+    return action.subtask_id
+
+
+def _statuses(task: Task) -> str:
+    return " ".join(f"{s.id}:{s.status}/{s.operation}" for s in task.subtasks)

@@ -1,0 +1,159 @@
+"""Breadth-first exploration of every reachable state of a Task, in memory, over the pure domain.
+
+From a new task, every engine and operator action is tried on a copy of each state; the aggregate
+decides what is enabled. States are deduplicated by a canonical key and the exploration stops
+expanding a state once a subtask's runTime passes the bound. `python -m tests.model.explorer
+[BOUND]` prints the figures per template (docs/testing.md records them).
+"""
+
+import copy
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+
+from domain.enums import SubtaskStatus, TaskStatus
+from domain.subtask import chain_specs
+from domain.task import Task
+from domain.templates import TEMPLATES, UPGRADE, TaskTemplate
+from tests.model import checks
+from tests.model.actions import TRACE, Action, all_actions, stale_outcomes
+from tests.model.checks import Ghost, Violation, expect
+
+DEFAULT_BOUND = 3  # runTime <= 3: a first run and two more (retries or undos)
+
+# No shipped template forbids a skip; this variant of the upgrade does, so prohibitSkip is explored.
+NO_SKIP = TaskTemplate(
+    "upgrade-prohibit-skip",
+    UPGRADE.name,
+    tuple(replace(spec, prohibit_skip=spec.step == "install_target") for spec in UPGRADE.subtasks),
+)
+EXPLORED = {**TEMPLATES, NO_SKIP.key: NO_SKIP}
+
+
+@dataclass
+class Stats:
+    template: str
+    states: int = 0  # distinct states reached (expanded or beyond the bound)
+    expanded: int = 0
+    transitions: int = 0  # accepted actions from expanded states
+    refused: int = 0  # refused actions, each checked to have changed and recorded nothing
+    terminal: int = 0  # SUCCESSFUL states
+    failed: int = 0  # FAILED states, each with an operator action
+    seconds: float = 0.0
+    edges: dict[int, set[int]] = field(default_factory=dict, repr=False)
+
+
+def new_task(template: TaskTemplate) -> Task:
+    ids = list(range(101, 101 + len(template.subtasks)))
+    task = Task.create(
+        task_id=100,
+        name=template.name,
+        template=template.key,
+        service_id=1,
+        params={},
+        subtasks=chain_specs(template, ids),
+        executor="node",
+        client_token=None,
+        actor="admin",
+        trace_id=TRACE,
+    )
+    task.collect_events()
+    return task
+
+
+def explore(template: TaskTemplate, bound: int = DEFAULT_BOUND, exact: bool = False) -> Stats:
+    began = time.perf_counter()
+    stats = Stats(template.key)
+    root = new_task(template)
+    ids: dict[tuple[object, ...], int] = {}
+    finished: set[int] = set()
+    queue: deque[tuple[int, Task, Ghost]] = deque()
+
+    def visit(task: Task, ghost: Ghost) -> int:
+        state_key = checks.key(task, ghost, exact)
+        if state_key in ids:
+            return ids[state_key]
+        checks.check_state(task, ghost)
+        number = ids[state_key] = len(ids)
+        if task.status is not TaskStatus.RUNNING:
+            finished.add(number)
+        if max(s.run_time for s in task.subtasks) <= bound:
+            queue.append((number, task, ghost))
+        return number
+
+    visit(root, Ghost())
+    while queue:
+        number, task, ghost = queue.popleft()
+        stats.expanded += 1
+        successors = stats.edges.setdefault(number, set())
+        operator_enabled = False
+        # Actions are tried on the state itself (a refused one must leave it as it was); an
+        # accepted one moves it on, so the state is restored from a pristine copy afterwards.
+        pristine, before = copy.deepcopy(task), checks.fingerprint(task)
+        for action in _actions(task):
+            try:
+                action.run(task)
+            except Exception as error:  # every refusal is checked, whatever it raised
+                checks.check_refused(action, error, before, task)
+                stats.refused += 1
+                continue
+            after, task = task, copy.deepcopy(pristine)
+            checks.check_accepted(action, task, after, ghost)
+            stats.transitions += 1
+            operator_enabled |= action.name in checks.OPERATOR_ACTIONS
+            successors.add(visit(after, checks.advance(action, task, after, ghost)))
+        if task.status is TaskStatus.FAILED:
+            stats.failed += 1
+            expect("liveness-operator", operator_enabled, f"FAILED with no way out: {task}")
+        stats.terminal += task.status is TaskStatus.SUCCESSFUL
+    _check_liveness(stats.edges, finished)
+    stats.states = len(ids)
+    stats.seconds = time.perf_counter() - began
+    return stats
+
+
+def _actions(task: Task) -> list[Action]:
+    actions = all_actions(task)
+    for s in task.subtasks:
+        if s.status in (SubtaskStatus.RUNNING, SubtaskStatus.CANCELING):
+            actions += stale_outcomes(s.id, s.attempt)
+    return actions
+
+
+def _check_liveness(edges: dict[int, set[int]], finished: set[int]) -> None:
+    """From every expanded state a finished (non-RUNNING) state is reachable: nothing is stuck."""
+    reverse: dict[int, set[int]] = {}
+    for source, targets in edges.items():
+        for target in targets:
+            reverse.setdefault(target, set()).add(source)
+    live, frontier = set(finished), list(finished)
+    while frontier:
+        for source in reverse.get(frontier.pop(), ()):
+            if source not in live:
+                live.add(source)
+                frontier.append(source)
+    stuck = sorted(set(edges) - live)
+    expect("liveness-finish", not stuck, f"{len(stuck)} states can never finish, e.g. {stuck[:5]}")
+
+
+def main(argv: list[str]) -> int:
+    bound = int(argv[0]) if argv else DEFAULT_BOUND
+    print(f"runTime <= {bound}")
+    print("| template | states | expanded | transitions | refused | SUCCESSFUL | FAILED | s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for template in EXPLORED.values():
+        try:
+            s = explore(template, bound)
+        except Violation as violation:
+            print(f"VIOLATION in {template.key}: {violation}")
+            return 1
+        print(
+            f"| {s.template} | {s.states} | {s.expanded} | {s.transitions} | {s.refused} "
+            f"| {s.terminal} | {s.failed} | {s.seconds:.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,33 @@
+"""`make mutants` works: a planted bug (in a subprocess) is caught by the check named for it."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tools.mutants import MUTANTS
+
+
+@pytest.mark.parametrize(
+    ("mutant", "check"),
+    [
+        ("none", None),
+        ("fencing_disabled", "fencing"),
+        ("rollback_order_reversed", "undo-order"),
+        ("claim_never_allowed", "liveness-finish"),
+    ],
+)
+def test_a_planted_bug_is_caught_by_its_check(mutant: str, check: str | None) -> None:
+    assert mutant == "none" or mutant in MUTANTS
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.mutants", "--run", mutant],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    verdict = done.stdout.strip().split("\t")
+    if check is None:
+        assert verdict[0] == "survived", done.stdout  # the clean model passes its checks
+    else:
+        assert verdict[:2] == ["caught", check], done.stdout
