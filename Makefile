@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit venv clean
+.PHONY: run test lint types unit venv clean modelcheck mutants diagram
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,19 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint types unit
+
+# The deep model-checking profile (by hand; figures in docs/testing.md).
+modelcheck: $(STAMP)
+	ARBITER_MODEL_PROFILE=deep $(BIN)/python -m tests.model.explorer
+	ARBITER_MODEL_PROFILE=deep $(BIN)/pytest -q -s tests/model
+
+# Plant each rule bug in a subprocess and show which model check catches it.
+mutants: $(STAMP)
+	$(BIN)/python -m tools.mutants
+
+# Redraw docs/state-machine.md from the rule Machines.
+diagram: $(STAMP)
+	$(BIN)/python -m tools.diagram
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
