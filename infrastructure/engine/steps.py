@@ -56,11 +56,16 @@ TRANSITIONAL = {
     "restart": ServiceStatus.RESTARTING,
     "delete": ServiceStatus.DELETING,
 }
-_TRUTH = {"RUNNING": ServiceStatus.RUNNING, "STOPPED": ServiceStatus.STOPPED}
+# ABSENT: nothing is installed on that port (a rolled-back create): the port is free again.
+_TRUTH = {
+    "RUNNING": ServiceStatus.RUNNING,
+    "STOPPED": ServiceStatus.STOPPED,
+    "ABSENT": ServiceStatus.DELETED,
+}
 
 
 def truthful_status(state: AgentState | None) -> ServiceStatus:
-    """The service record's status for what the agent reports (nothing: UNAVAILABLE)."""
+    """The service record's status for what the agent reports (no answer: UNAVAILABLE)."""
     if state is None:
         return ServiceStatus.UNAVAILABLE
     return _TRUTH.get(str(state.get("state")), ServiceStatus.UNAVAILABLE)
