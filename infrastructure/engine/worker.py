@@ -70,7 +70,10 @@ class Engine:
         self._wake.set()
 
     def fenced_out(self) -> bool:
-        return time.monotonic() - self._last_beat > self.settings.lease_seconds
+        """True once this node has not heartbeated for half a lease: it stops its runs well
+        before any other node may take them over (after a whole lease), so that a step never
+        runs twice at the same time."""
+        return time.monotonic() - self._last_beat > self.settings.lease_seconds / 2
 
     # ---- loops ------------------------------------------------------------------------
 
@@ -106,7 +109,9 @@ class Engine:
             pass
         since = time.time() - self.settings.lease_seconds
         live = await self.gate.call(self.app.engine_tables.live_nodes, since)
-        live.add(self.node_id)
+        # This node's own subtasks count as orphaned unless one of its runs holds them (a run it
+        # abandoned when it fenced itself out): `_launch` skips the ones it is running.
+        live.discard(self.node_id)
         for task_uuid in await self.gate.call(self.app.queued_tasks):
             work = await self.gate.call(self.app.work_of, task_uuid, live)
             if work is None:
