@@ -18,7 +18,7 @@ class Profile:
     steps: int  # hypothesis steps per example
 
 
-FAST = Profile("fast", 3, {"start": 3, "stop": 3, "restart": 3, "delete": 3, "upgrade": 1}, 12, 25)
+FAST = Profile("fast", 3, {"start": 3, "stop": 3, "restart": 3, "delete": 3, "upgrade": 1}, 30, 40)
 DEEP = Profile(
     "deep",
     3,
