@@ -131,7 +131,8 @@ class Engine:
 
     async def _launch(self, task_id: int, subtask_id: int, lost_executor: str | None) -> None:
         key = (task_id, subtask_id)
-        if key in self.runs or len(self.runs) >= self.settings.engine_workers:
+        busy = key in self.runs or len(self.runs) >= self.settings.engine_workers
+        if busy or self.fenced_out():
             return
         claim = await self.gate.call(
             self.app.claim_subtask, task_id, subtask_id, self.node_id, lost_executor
