@@ -3,8 +3,11 @@
 from pathlib import Path
 
 from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
+from infrastructure.engine.agents import AgentPool
+from infrastructure.engine.worker import Engine
 from infrastructure.store import StoreConfig
 from tests.integration.test_engine_support import (
+    FAST,
     TARGET_RPM,
     no_overlap,
     request_ids,
@@ -48,3 +51,25 @@ async def test_upgrade_runs_to_successful_in_chain_order(
         assert service.active_task_id is None
         state = await h.agent.status(h.port)
         assert (state["state"], state["rpmName"]) == ("RUNNING", TARGET_RPM)
+
+
+async def test_two_nodes_run_one_task_each_step_exactly_once(
+    store: StoreConfig, tmp_path: Path
+) -> None:
+    async with running_engine(store, tmp_path) as h:
+        pool = AgentPool()
+        other = Engine(h.app, h.gate, pool.agent, FAST, "10.0.0.2")
+        await other.start()
+        try:
+            created = await h.upgrade()
+            task = await h.settled(created.task_id, TaskStatus.SUCCESSFUL)
+        finally:
+            await other.stop()
+            await pool.close()
+        # Both nodes raced for every READY subtask: one claim won each time.
+        assert [s.attempt for s in task.subtasks] == [1] * 7
+        ledger = await h.ledger(task.task_id)
+        assert [e["requestId"] for e in ledger] == request_ids(
+            task, "stop", "install_target", "start"
+        )
+        assert no_overlap(ledger)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from domain.enums import Operation, SubtaskStatus, TaskStatus
+from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
 from infrastructure.store import StoreConfig
 from tests.integration.test_engine_support import (
     OPERATOR,
@@ -43,6 +43,11 @@ async def test_cancel_running_step_goes_canceling_then_failed_cancel(
         created = await h.upgrade()
         await until_running(h, created.task_id, INSTALL)
         install_id = created.subtasks[INSTALL].id
+        service = await h.call(h.app.get_service, h.service_id)
+        assert (service.status, service.active_task_id) == (
+            ServiceStatus.UPGRADING,
+            created.task_id,
+        )
         canceling = await h.call(h.app.cancel_subtask, created.task_id, install_id, OPERATOR)
         assert canceling.subtasks[INSTALL].status is SubtaskStatus.CANCELING
         assert canceling.status is TaskStatus.RUNNING
