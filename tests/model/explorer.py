@@ -2,8 +2,8 @@
 
 From a new task, every engine and operator action is tried on a copy of each state; the aggregate
 decides what is enabled. States are deduplicated by a canonical key and the exploration stops
-expanding a state once a subtask's runTime passes the bound. `python -m tests.model.explorer
-[BOUND]` prints the figures per template (docs/testing.md records them).
+expanding a state once a subtask's runTime passes the bound. `python -m tests.model.explorer`
+prints the figures per template for the profile (docs/testing.md records them).
 """
 
 import copy
@@ -137,23 +137,32 @@ def _check_liveness(edges: dict[int, set[int]], finished: set[int]) -> None:
     expect("liveness-finish", not stuck, f"{len(stuck)} states can never finish, e.g. {stuck[:5]}")
 
 
-def main(argv: list[str]) -> int:
-    bound = int(argv[0]) if argv else DEFAULT_BOUND
-    print(f"runTime <= {bound}")
-    print("| template | states | expanded | transitions | refused | SUCCESSFUL | FAILED | s |")
-    print("|---|---|---|---|---|---|---|---|")
-    for template in EXPLORED.values():
+def main() -> int:
+    """Explore per the profile (ARBITER_MODEL_PROFILE) and print the figures as a table."""
+    from tests.model.profile import PROFILE
+
+    runs = [(t, PROFILE.bound, False) for t in EXPLORED.values()]
+    runs += [(EXPLORED[key], bound, True) for key, bound in PROFILE.exact.items()]
+    print(f"profile {PROFILE.name}")
+    print(
+        "| template | key | runTime <= | states | expanded | transitions | refused "
+        "| SUCCESSFUL | FAILED | seconds |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for template, bound, exact in runs:
         try:
-            s = explore(template, bound)
+            s = explore(template, bound, exact)
         except Violation as violation:
             print(f"VIOLATION in {template.key}: {violation}")
             return 1
         print(
-            f"| {s.template} | {s.states} | {s.expanded} | {s.transitions} | {s.refused} "
-            f"| {s.terminal} | {s.failed} | {s.seconds:.1f} |"
+            f"| {s.template} | {'exact' if exact else 'rules'} | {bound} | {s.states} "
+            f"| {s.expanded} | {s.transitions} | {s.refused} | {s.terminal} | {s.failed} "
+            f"| {s.seconds:.1f} |",
+            flush=True,
         )
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
