@@ -159,7 +159,13 @@ def settings(store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     users = tmp_path / "users.yaml"
     users.write_text(yaml.safe_dump(_USERS))
     monkeypatch.setenv("ARBITER_USERS_FILE", str(users))
-    return Settings(data_dir=tmp_path, database_url=database_url(store), node_address=NODE_ADDRESS)
+    # No engine workers: these tests look at the API and at tasks exactly as created.
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url(store),
+        node_address=NODE_ADDRESS,
+        engine_workers=0,
+    )
 
 
 @asynccontextmanager
