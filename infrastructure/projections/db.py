@@ -38,6 +38,8 @@ class ViewDB:
         # Table names are ours, never user input.
         self.prefix = f'"{store.postgres_schema}".' if store.is_postgres else ""
         self._local = threading.local()
+        self._open: list[Any] = []  # every thread's connection, so that close() closes them all
+        self._open_lock = threading.Lock()
         self.execute(
             f"CREATE TABLE IF NOT EXISTS {self.prefix}{POSITIONS} "
             "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -57,15 +59,21 @@ class ViewDB:
                 conn = psycopg.connect(conninfo, autocommit=True)
             else:
                 path = self.store.sqlite_path
-                conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+                conn = sqlite3.connect(
+                    path, timeout=30, isolation_level=None, check_same_thread=False
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
             self._local.conn = conn
+            with self._open_lock:
+                self._open.append(conn)
         return conn
 
     def reset_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
+            with self._open_lock:
+                self._open.remove(conn)
             conn.close()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -100,7 +108,11 @@ class ViewDB:
             raise
 
     def close(self) -> None:
-        self.reset_connection()
+        with self._open_lock:
+            connections, self._open = self._open, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
 
 
 class Tx:
