@@ -12,8 +12,9 @@ from api.auth import auth_middleware
 from api.envelope import STARTED, TRACE_ID, new_trace_id
 from api.errors import Handler, error_middleware
 from api.projection_loop import keep_projections_fresh
-from api.keys import ARBITER, ENGINE, GATE, SETTINGS, USERS
+from api.keys import AGENT_URL, ARBITER, ENGINE, GATE, SETTINGS, USERS
 from api.users import Directory
+from infrastructure.agent.server import start_agent
 from infrastructure.app import ArbiterApp
 from infrastructure.engine.agents import AgentPool
 from infrastructure.engine.worker import Engine
@@ -46,6 +47,7 @@ def init_app(settings: Settings, users: Directory) -> web.Application:
     app[USERS] = users
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(keep_projections_fresh)
+    app.cleanup_ctx.append(_embedded_agent)  # before the engine: it stops after the engine
     app.cleanup_ctx.append(_engine)
     app.router.add_get("/api/v2/openapi.json", openapi)
     app.add_routes(routes_inventory.routes)
@@ -69,10 +71,22 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     arbiter.close()
 
 
+async def _embedded_agent(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.embedded_agent:
+        yield
+        return
+    runner, app[AGENT_URL] = await start_agent(
+        settings.data_dir / "agent", action_seconds=settings.agent_action_seconds
+    )
+    yield
+    await runner.cleanup()
+
+
 async def _engine(app: web.Application) -> AsyncIterator[None]:
     """Every server process runs the engine's workers (none with engine_workers = 0)."""
     settings = app[SETTINGS]
-    agents = AgentPool()
+    agents = AgentPool(app.get(AGENT_URL))
     engine = Engine(app[ARBITER], app[GATE], agents.agent, settings, settings.node_address)
     app[ENGINE] = engine
     if settings.engine_workers > 0:

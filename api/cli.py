@@ -8,11 +8,13 @@ from pathlib import Path
 
 from aiohttp import web
 
+from api import projections_cli
 from api.app import init_app
 from api.demo import NEW_RPMS, seed
-from api.keys import ARBITER, GATE
+from api.keys import AGENT_URL, ARBITER, GATE
 from api.users import load_directory
 from infrastructure.agent.server import serve as serve_agent
+from infrastructure.agent_client import AgentClient
 from infrastructure.settings import Settings
 
 
@@ -29,16 +31,19 @@ def main(argv: list[str] | None = None) -> None:
     agent.add_argument("--port", type=int, default=9001, help="0 picks a free port")
     agent.add_argument("--state-dir", type=Path, required=True)
     agent.add_argument("--action-seconds", type=float, default=0.3)
+    projections_cli.add_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "serve":
         _serve(args)
+    if args.command == "projections":
+        projections_cli.run(args)
     if args.command == "agent":
         asyncio.run(serve_agent(args.state_dir, args.host, args.port, args.action_seconds))
 
 
 def _serve(args: argparse.Namespace) -> None:
-    settings = Settings.from_env(data_dir=args.data_dir)
+    settings = Settings.from_env(data_dir=args.data_dir, embedded_agent=True)
     users_file = os.environ.get("ARBITER_USERS_FILE")
     users = load_directory(Path(users_file) if users_file else None, settings.data_dir)
     app = init_app(settings, users)
@@ -50,6 +55,12 @@ def _serve(args: argparse.Namespace) -> None:
 def _seed_demo(host: str, port: int):  # type: ignore[no-untyped-def]
     async def on_startup(app: web.Application) -> None:
         service_id = await app[GATE].call(seed, app[ARBITER], "embedded")
+        service = await app[GATE].call(app[ARBITER].get_service, service_id)
+        async with AgentClient(app[AGENT_URL]) as agent:
+            # The demo service "exists already" on the embedded host, the first time only: a
+            # restart must not undo what tasks did to it since.
+            if (await agent.status(service.svr_port))["state"] == "ABSENT":
+                await agent.adopt(service.svr_port, service.rpm_name, "RUNNING", "demo-seed")
         print(
             f"arbiter: serving on http://{host}:{port} with demo arbitration service {service_id}"
         )

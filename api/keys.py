@@ -13,3 +13,4 @@ USERS = web.AppKey("users", Directory)
 ARBITER = web.AppKey("arbiter", ArbiterApp)
 GATE = web.AppKey("gate", StoreGate)
 ENGINE = web.AppKey("engine", Engine)
+AGENT_URL = web.AppKey("agent_url", str)  # the embedded host agent's, when there is one

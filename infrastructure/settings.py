@@ -35,6 +35,10 @@ class Settings:
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5  # the sweep's period, and how often a run checks for cancel
     step_timeout_seconds: float | None = None  # overrides every subtask's timeout (tests)
+    # A simulated host agent in this process, for hosts whose agent address is "embedded"
+    # (`arbiter serve`, the demo; docs/agent.md). Its state lives under data_dir/agent.
+    embedded_agent: bool = False
+    agent_action_seconds: float = 0.3
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
