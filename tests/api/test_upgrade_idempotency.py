@@ -48,19 +48,16 @@ async def test_same_token_on_another_service_is_a_conflict(api: Api, service_id:
     assert api.head() == head
 
 
-@pytest.mark.parametrize("token", ["a" * 7, "b" * 65, "has space1", "semi;colon", "ünïcode-1", ""])
-async def test_malformed_token_is_10001_naming_client_token(
-    api: Api, service_id: int, token: str
-) -> None:
-    head = api.head()
+async def test_malformed_token_is_10001_naming_client_token(api: Api, service_id: int) -> None:
+    for token in ["a" * 7, "b" * 65, "has space1", "semi;colon", "\u00fcn\u00efcode-1", ""]:
+        head = api.head()
 
-    reply = await api.upgrade(service_id, token=token)
+        reply = await api.upgrade(service_id, token=token)
 
-    assert reply.status == 400
-    assert reply.error["code"] == 10001
-    assert [e["field"] for e in reply.error["subErrors"]] == ["clientToken"]
-    assert reply.error["subErrors"][0]["rejectedValue"] == token
-    assert api.head() == head
+        assert (reply.status, reply.error["code"]) == (400, 10001), token
+        assert [e["field"] for e in reply.error["subErrors"]] == ["clientToken"]
+        assert reply.error["subErrors"][0]["rejectedValue"] == token
+        assert api.head() == head
 
 
 @pytest.mark.parametrize("token", ["a" * 8, "Z" * 64, "a-b_c-D9"])
