@@ -2,7 +2,7 @@
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from domain.errors import FieldError, IllegalArgument, TaskNotFound
@@ -65,7 +65,7 @@ class ProjectionUseCases(BaseApp):
         if where.since is not None:
             query.where("time >= ?", stamp(where.since))
         if where.until is not None:
-            query.where("time <= ?", stamp(where.until))
+            query.where("time <= ?", stamp(_through(where.until)))
         table, columns = queries.AUDIT
         db = self.fresh_projections().db
         return select_page(db, table, columns, query, "position", paged.number, paged.size)
@@ -111,7 +111,7 @@ class ProjectionUseCases(BaseApp):
                 raise IllegalArgument(message, [FieldError("asOf", point, message)])
             version = point
         elif point is not None:
-            earlier = [e.originator_version for e in events if e.timestamp <= point]
+            earlier = [e.originator_version for e in events if e.timestamp <= _through(point)]
             if not earlier:
                 message = f"task {task_id} did not exist yet at {point.isoformat()}"
                 raise IllegalArgument(message, [FieldError("asOf", point.isoformat(), message)])
@@ -126,3 +126,10 @@ class ProjectionUseCases(BaseApp):
         if self._projections is not None:
             self._projections.db.close()
         super().close()
+
+
+def _through(moment: datetime) -> datetime:
+    """The API prints times to the millisecond: a printed time covers its whole millisecond."""
+    if moment.microsecond % 1000:
+        return moment
+    return moment + timedelta(microseconds=999)
