@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from infrastructure.agent.agent import Agent, InjectedFailure
 from infrastructure.agent.host import ACTIONS, Conflict
@@ -21,11 +22,10 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 @web.middleware
-async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error is {"error": message}, including aiohttp's own 404 and 405."""
     try:
-        response: web.StreamResponse = await handler(request)
-        return response
+        return await handler(request)
     except (BadRequest, Conflict, InjectedFailure) as error:
         return _json({"error": str(error)}, _STATUS[type(error)])
     except web.HTTPException as error:
