@@ -10,7 +10,7 @@ from typing import Any
 
 from infrastructure.agent.faults import Fault, Faults
 from infrastructure.agent.host import ACTIONS, RUNNING, STOPPED, Conflict, Service
-from infrastructure.agent.ledger import Ledger
+from infrastructure.agent.ledger import Ledger, Record
 from infrastructure.agent.request import BadRequest, required
 from infrastructure.agent.state import StateFile
 
@@ -48,11 +48,12 @@ class Agent:
         request_id, args = parse_action(action, body)
         async with self._locks[port]:  # concurrent calls never interleave on one service
             started = datetime.now(UTC)
-            outcome, error = "failed", None
+            outcome, error, fault = "failed", None, None
             try:
                 current = self.services.get(port)
                 target = ACTIONS[action](current, args)
-                await self._take_time(self.faults.take(action, port), self.action_seconds)
+                fault = self.faults.take(action, port)
+                await self._take_time(fault, self.action_seconds)
                 if target != current:
                     self.services.put(port, target)
                 outcome = "ok"
@@ -67,10 +68,8 @@ class Agent:
                 error = str(failure)
                 raise
             finally:
-                finished = datetime.now(UTC)
-                self.ledger.append(
-                    action, port, request_id, args, started, finished, outcome, error
-                )
+                record = Record(action, port, request_id, args, started, datetime.now(UTC))
+                self.ledger.append(record, outcome, error, None if fault is None else fault.id)
 
     async def _take_time(self, fault: Fault | None, base: float) -> None:
         if fault is None:

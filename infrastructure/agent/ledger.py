@@ -4,11 +4,24 @@ Tests read it to check exactly-once execution and that no step ever ran twice at
 """
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+
+@dataclass(frozen=True)
+class Record:
+    """What was asked, on which port, and when it ran."""
+
+    action: str
+    port: int
+    request_id: str
+    args: dict[str, Any]
+    started_at: datetime
+    finished_at: datetime
 
 
 class Ledger:
@@ -30,29 +43,20 @@ class Ledger:
         lines = complete.splitlines()
         return int(orjson.loads(lines[-1])["seq"]) if lines else 0
 
-    def append(
-        self,
-        action: str,
-        port: int,
-        request_id: str,
-        args: dict[str, Any],
-        started_at: datetime,
-        finished_at: datetime,
-        outcome: str,
-        error: str | None = None,
-    ) -> None:
+    def append(self, record: Record, outcome: str, error: str | None, fault: int | None) -> None:
         # Synchronous on purpose: a few hundred bytes, written from the event loop in finishing
         # order (so seq order is finish order), and safe inside a cancelled handler's cleanup.
         entry = {
             "seq": self._seq + 1,
-            "action": action,
-            "port": port,
-            "requestId": request_id,
-            "args": args,
-            "startedAt": _iso(started_at),
-            "finishedAt": _iso(finished_at),
+            "action": record.action,
+            "port": record.port,
+            "requestId": record.request_id,
+            "args": record.args,
+            "startedAt": _iso(record.started_at),
+            "finishedAt": _iso(record.finished_at),
             "outcome": outcome,
             "error": error,
+            "fault": fault,  # the id of the injected fault that hit this action
         }
         self._file.write(orjson.dumps(entry) + b"\n")
         self._file.flush()

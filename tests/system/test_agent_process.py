@@ -34,6 +34,7 @@ ENTRY_KEYS = {
     "finishedAt",
     "outcome",
     "error",
+    "fault",
 }
 
 
@@ -218,11 +219,11 @@ async def test_fail_n_times_then_succeed(agent: AgentClient) -> None:
         assert await agent.status(PORT) == _service("RUNNING", OLD)
     assert await agent.stop(PORT, "s3") == _service("STOPPED", OLD)
     ledger = await agent.ledger()
-    assert [(e["requestId"], e["outcome"], e["error"]) for e in ledger] == [
-        ("d1", "ok", None),
-        ("s1", "failed", "injected failure (fault 1)"),
-        ("s2", "failed", "injected failure (fault 1)"),
-        ("s3", "ok", None),
+    assert [(e["requestId"], e["outcome"], e["error"], e["fault"]) for e in ledger] == [
+        ("d1", "ok", None, None),
+        ("s1", "failed", "injected failure (fault 1)", 1),
+        ("s2", "failed", "injected failure (fault 1)", 1),
+        ("s3", "ok", None, None),
     ]
     await agent.clear_faults()
     assert await agent.stop(PORT + 1, "s4") == {
@@ -238,20 +239,18 @@ async def test_a_hang_ends_when_the_client_times_out_and_is_ledgered_interrupted
     await agent.adopt(PORT, OLD, "RUNNING", "d1")
     await agent.inject_fault("stop", "hang")
     impatient = AgentClient(agent.base_url, timeout=0.5)
-    began = time.monotonic()
     with pytest.raises(TimeoutError):
         await impatient.stop(PORT, "s1")
-    assert time.monotonic() - began < 2
     await impatient.close()
     ledger = await _ledger_until(agent, 2)
-    assert [(e["requestId"], e["outcome"], e["error"]) for e in ledger] == [
-        ("d1", "ok", None),
-        ("s1", "interrupted", "the client disconnected"),
+    assert [(e["requestId"], e["outcome"], e["error"], e["fault"]) for e in ledger] == [
+        ("d1", "ok", None, None),
+        ("s1", "interrupted", "the client disconnected", 1),
     ]
     assert await agent.status(PORT) == _service("RUNNING", OLD)
-    began = time.monotonic()  # the port's lock was released with the interrupted action
-    assert await agent.stop(PORT, "s2") == _service("STOPPED", OLD)
-    assert time.monotonic() - began < 1
+    # The port's lock went with the interrupted action (else this would wait for the hour).
+    stopped = await asyncio.wait_for(agent.stop(PORT, "s2"), timeout=10)
+    assert stopped == _service("STOPPED", OLD)
 
 
 async def test_slow_adds_its_seconds(agent: AgentClient) -> None:
@@ -262,7 +261,7 @@ async def test_slow_adds_its_seconds(agent: AgentClient) -> None:
     assert time.monotonic() - began >= ACTION + 0.4
     entry = (await agent.ledger())[-1]
     took = (_at(entry["finishedAt"]) - _at(entry["startedAt"])).total_seconds()
-    assert (entry["outcome"], took >= ACTION + 0.4) == ("ok", True)
+    assert (entry["outcome"], entry["fault"], took >= ACTION + 0.4) == ("ok", 1, True)
 
 
 async def _ledger_until(agent: AgentClient, count: int) -> list[dict[str, Any]]:
