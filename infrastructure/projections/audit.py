@@ -4,7 +4,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from infrastructure.projections.db import Tx, ViewDB, stamp
+from infrastructure.projections.db import Tx, stamp
 from infrastructure.projections.fold import Summary
 
 TABLE = "arbiter_view_audit"
@@ -55,16 +55,16 @@ class AuditLog:
     topics: tuple[str, ...] = ()
     tables: tuple[str, ...] = (TABLE,)
 
-    def create(self, db: ViewDB) -> None:
-        db.execute(
-            f"CREATE TABLE IF NOT EXISTS {db.table(TABLE)} (position BIGINT PRIMARY KEY, "
+    def create(self, tx: Tx) -> None:
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (position BIGINT PRIMARY KEY, "
             "time TEXT NOT NULL, actor TEXT NOT NULL, trace_id TEXT NOT NULL, kind TEXT NOT NULL, "
             "version BIGINT NOT NULL, task_id BIGINT, subtask_id BIGINT, service_id BIGINT, "
             "operation TEXT NOT NULL, status_before TEXT, status_after TEXT, message TEXT NOT NULL)"
         )
         for column in ("task_id", "service_id", "actor", "trace_id", "time"):
-            db.execute(
-                f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} ON {db.table(TABLE)} ({column})"
+            tx.execute(
+                f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} ON {tx.table(TABLE)} ({column})"
             )
 
     def apply(

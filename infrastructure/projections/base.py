@@ -4,7 +4,7 @@ from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
-from infrastructure.projections.db import Tx, ViewDB
+from infrastructure.projections.db import Tx
 from infrastructure.projections.fold import Summary
 
 
@@ -13,7 +13,7 @@ class Projection(Protocol):
     topics: tuple[str, ...]  # the stored topics it reads; () reads every event
     tables: tuple[str, ...]  # emptied by a rebuild
 
-    def create(self, db: ViewDB) -> None: ...
+    def create(self, tx: Tx) -> None: ...
 
     def apply(
         self,

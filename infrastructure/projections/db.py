@@ -4,6 +4,7 @@ Same database as the events on purpose: one file or schema to back up, and a vie
 tracking position commit in one local transaction (exactly once) without a second database.
 """
 
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -40,10 +41,6 @@ class ViewDB:
         self._local = threading.local()
         self._open: list[Any] = []  # every thread's connection, so that close() closes them all
         self._open_lock = threading.Lock()
-        self.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.prefix}{POSITIONS} "
-            "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-        )
 
     def table(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -76,10 +73,6 @@ class ViewDB:
                 self._open.remove(conn)
             conn.close()
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        with self.transaction() as tx:
-            tx.execute(sql, params)
-
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             cursor = self._connection().execute(self._sql(sql), tuple(params))
@@ -107,6 +100,23 @@ class ViewDB:
             self.reset_connection()
             raise
 
+    @contextmanager
+    def schema_change(self) -> Iterator["Tx"]:
+        """One transaction for DDL; on PostgreSQL under a per-schema lock, because nodes that
+        start together on an empty schema would otherwise race to create the same tables."""
+        with self.transaction() as tx:
+            if self.store.is_postgres:
+                digest = hashlib.sha256(f"{self.store.postgres_schema}/views".encode()).digest()
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(?)",
+                    (int.from_bytes(digest[:8], "big", signed=True),),
+                )
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.prefix}{POSITIONS} "
+                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            yield tx
+
     def close(self) -> None:
         with self._open_lock:
             connections, self._open = self._open, []
@@ -126,8 +136,3 @@ class Tx:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self._conn.execute(self._db._sql(sql), tuple(params))
         return list(cursor.fetchall()) if cursor.description is not None else []
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            cursor = self._conn.cursor()
-            cursor.executemany(self._db._sql(sql), [tuple(r) for r in rows])

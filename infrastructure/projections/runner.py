@@ -49,13 +49,14 @@ class Projections:
         }
         self._folds = {name: Fold(app) for name in self.all}
         self._locks = {name: threading.Lock() for name in self.all}
-        for name, projection in self.all.items():
-            projection.create(db)
-            db.execute(
-                f"INSERT INTO {db.table(POSITIONS)} (name, position) VALUES (?, 0) "  # noqa: S608
-                "ON CONFLICT (name) DO NOTHING",
-                (name,),
-            )
+        with db.schema_change() as tx:
+            for name, projection in self.all.items():
+                projection.create(tx)
+                tx.execute(
+                    f"INSERT INTO {tx.table(POSITIONS)} (name, position) VALUES (?, 0) "  # noqa: S608
+                    "ON CONFLICT (name) DO NOTHING",
+                    (name,),
+                )
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0

@@ -6,7 +6,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.service import ArbitrationService
 from infrastructure.projections.base import topics_of
-from infrastructure.projections.db import Tx, ViewDB, stamp
+from infrastructure.projections.db import Tx, stamp
 from infrastructure.projections.fold import Summary
 
 TABLE = "arbiter_view_services"
@@ -40,9 +40,9 @@ class ServiceList:
     topics: tuple[str, ...] = topics_of(ArbitrationService)
     tables: tuple[str, ...] = (TABLE,)
 
-    def create(self, db: ViewDB) -> None:
-        db.execute(
-            f"CREATE TABLE IF NOT EXISTS {db.table(TABLE)} (service_id BIGINT PRIMARY KEY, "
+    def create(self, tx: Tx) -> None:
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (service_id BIGINT PRIMARY KEY, "
             "name TEXT NOT NULL, host_id BIGINT NOT NULL, svr_ip TEXT NOT NULL, "
             "svr_port INTEGER NOT NULL, install_path TEXT NOT NULL, run_path TEXT NOT NULL, "
             "run_user TEXT NOT NULL, version TEXT NOT NULL, rpm_name TEXT NOT NULL, "

@@ -7,7 +7,7 @@ from eventsourcing.domain import Aggregate
 from domain.service import ArbitrationService
 from domain.task import Task
 from infrastructure.projections.base import topics_of
-from infrastructure.projections.db import Tx, ViewDB, stamp
+from infrastructure.projections.db import Tx, stamp
 from infrastructure.projections.fold import Summary
 
 TABLE = "arbiter_view_tasks"
@@ -41,21 +41,21 @@ class TaskList:
     topics: tuple[str, ...] = (*topics_of(Task), ArbitrationService.Registered.TOPIC)
     tables: tuple[str, ...] = (TABLE, HOSTS)
 
-    def create(self, db: ViewDB) -> None:
-        db.execute(
-            f"CREATE TABLE IF NOT EXISTS {db.table(TABLE)} (task_id BIGINT PRIMARY KEY, "
+    def create(self, tx: Tx) -> None:
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (task_id BIGINT PRIMARY KEY, "
             "name TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, "
             "operation TEXT NOT NULL, creator TEXT NOT NULL, executor TEXT NOT NULL, "
             "service_id BIGINT NOT NULL, host_id BIGINT, create_time TEXT NOT NULL, "
             "finish_time TEXT, prohibit_rollback BOOLEAN NOT NULL, version BIGINT NOT NULL)"
         )
-        db.execute(
-            f"CREATE TABLE IF NOT EXISTS {db.table(HOSTS)} "
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {tx.table(HOSTS)} "
             "(service_id BIGINT PRIMARY KEY, host_id BIGINT NOT NULL)"
         )
         for column in ("status", "host_id", "create_time"):
-            db.execute(
-                f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} ON {db.table(TABLE)} ({column})"
+            tx.execute(
+                f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} ON {tx.table(TABLE)} ({column})"
             )
 
     def apply(

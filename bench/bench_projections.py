@@ -1,0 +1,172 @@
+"""Benchmark (not a test): projection rebuild rate vs a raw read of the same notifications, and
+the task list endpoint's latency with many tasks in the store. `make bench`; results go to
+docs/benchmarks.md by hand.
+
+    python -m bench.bench_projections [--tasks 100000] [--postgres URL]
+"""
+
+import argparse
+import asyncio
+import base64
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, web
+
+from api.app import init_app
+from api.users import Directory, User
+from domain.enums import FailureReason
+from domain.subtask import chain_specs
+from domain.task import Task
+from domain.templates import UPGRADE
+from infrastructure.app import ArbiterApp
+from infrastructure.settings import Settings
+from infrastructure.store import StoreConfig, postgres_store, sqlite_store
+from tests.integration.projection_story import ADMIN, ENGINE, seed_service
+
+SAVE_BATCH = 200
+BASIC = "Basic " + base64.b64encode(b"admin:x").decode()
+READ_BATCH = 500
+
+
+def fill(arbiter: ArbiterApp, tasks: int) -> None:
+    """`tasks` upgrade tasks; one in three has its first step run and failed (3 events more)."""
+    service_id = seed_service(arbiter)
+    made = 0
+    while made < tasks:
+        batch = []
+        for _ in range(min(SAVE_BATCH, tasks - made)):
+            task_id, *ids = arbiter.ids.allocate(1 + len(UPGRADE.subtasks))
+            task = Task.create(
+                task_id=task_id,
+                name=UPGRADE.name,
+                template=UPGRADE.key,
+                service_id=service_id,
+                params={},
+                subtasks=chain_specs(UPGRADE, ids),
+                executor="bench",
+                client_token=None,
+                actor=ADMIN.actor,
+                trace_id=ADMIN.trace_id,
+            )
+            if task_id % 3 == 0:
+                first = task.subtasks[0].id
+                attempt = task.start_subtask(first, "bench", ENGINE.actor, ENGINE.trace_id)
+                task.fail_subtask(
+                    first, attempt, FailureReason.ERROR, ["x"], ENGINE.actor, ENGINE.trace_id
+                )
+            batch.append(task)
+        arbiter.save(*batch)
+        made += len(batch)
+        print(f"\rfilled {made}/{tasks} tasks", end="", flush=True)
+    print()
+
+
+def raw_read(arbiter: ArbiterApp, topics: tuple[str, ...]) -> tuple[int, float]:
+    """Select and decode every notification the projection reads, as fast as it goes."""
+    started, count, position = time.perf_counter(), 0, 0
+    while True:
+        notes = arbiter.recorder.select_notifications(
+            position, READ_BATCH, topics=topics, inclusive_of_start=False
+        )
+        for note in notes:
+            arbiter.mapper.to_domain_event(note)
+        count += len(notes)
+        if len(notes) < READ_BATCH:
+            return count, time.perf_counter() - started
+        position = notes[-1].id
+
+
+def rebuild(arbiter: ArbiterApp, name: str) -> float:
+    projections = arbiter.projections
+    projections.reset(name)
+    started = time.perf_counter()
+    assert projections.catch_up([name], seconds=float("inf"), limit=READ_BATCH)
+    return time.perf_counter() - started
+
+
+async def list_latency(store: StoreConfig, data_dir: Path, requests: int) -> list[float]:
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=_url(store),
+        engine_workers=0,
+    )
+    users = Directory({"admin": User("admin", "", ("admin",), {})}, {"admin": ("TASK_VIEWER",)})
+    users.check_password = lambda name, password: users.users.get(name)  # type: ignore[method-assign]
+    runner = web.AppRunner(init_app(settings, users))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    queries = [
+        {"size": "10"},
+        {"size": "100", "page": "50"},
+        {"status": "FAILED", "size": "20"},
+        {"sort": "createTime,desc", "size": "50"},
+        {"name": "upgrade", "page": "900", "size": "100"},
+    ]
+    timings = []
+    async with ClientSession(headers={"Authorization": BASIC}) as session:
+        for i in range(requests):
+            started = time.perf_counter()
+            url = f"http://127.0.0.1:{port}/api/v2/tasks/instances"
+            async with session.get(url, params=queries[i % len(queries)]) as response:
+                body: Any = await response.json()
+                assert response.status == 200, body
+            timings.append(time.perf_counter() - started)
+    await runner.cleanup()
+    return timings
+
+
+def _url(store: StoreConfig) -> str | None:
+    if not store.is_postgres:
+        return None
+    info = store.postgres_conninfo
+    return (
+        f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}"
+        f"?schema={store.postgres_schema}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--postgres", help="postgresql://...?schema=NAME (an empty schema)")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="arbiter-bench-"))
+    store = (
+        postgres_store(args.postgres) if args.postgres else sqlite_store(data_dir / "events.sqlite")
+    )
+    arbiter = ArbiterApp(store, "bench")
+    started = time.perf_counter()
+    fill(arbiter, args.tasks)
+    print(
+        f"store: {'PostgreSQL' if store.is_postgres else 'SQLite'}, {arbiter.head_position()} "
+        f"events, filled in {time.perf_counter() - started:.1f}s"
+    )
+    for name in ("tasks", "audit"):
+        topics = arbiter.projections.all[name].topics
+        count, raw_seconds = raw_read(arbiter, topics)
+        seconds = rebuild(arbiter, name)
+        raw_rate, rate = count / raw_seconds, count / seconds
+        print(
+            f"{name}: {count} events; raw read {raw_rate:,.0f} ev/s; rebuild {rate:,.0f} ev/s "
+            f"({rate / raw_rate:.0%} of raw)"
+        )
+    timings = asyncio.run(list_latency(store, data_dir, args.requests))
+    timings.sort()
+    p50 = statistics.median(timings) * 1000
+    p99 = timings[int(len(timings) * 0.99) - 1] * 1000
+    print(
+        f"GET /api/v2/tasks/instances, {args.tasks} tasks, {len(timings)} requests: "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {timings[-1] * 1000:.1f} ms"
+    )
+    arbiter.close()
+
+
+if __name__ == "__main__":
+    main()
