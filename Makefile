@@ -31,7 +31,7 @@ test: lint types unit
 # The deep model-checking profile (by hand; figures in docs/testing.md).
 modelcheck: $(STAMP)
 	ARBITER_MODEL_PROFILE=deep $(BIN)/python -m tests.model.explorer
-	ARBITER_MODEL_PROFILE=deep $(BIN)/pytest -q -s tests/model
+	ARBITER_MODEL_PROFILE=deep $(BIN)/pytest -q -s --timeout=3600 tests/model --hypothesis-show-statistics
 
 # Plant each rule bug in a subprocess and show which model check catches it.
 mutants: $(STAMP)

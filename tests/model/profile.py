@@ -18,13 +18,13 @@ class Profile:
     steps: int  # hypothesis steps per example
 
 
-FAST = Profile("fast", 3, {"start": 3, "stop": 3, "restart": 3, "delete": 3, "upgrade": 1}, 30, 40)
+FAST = Profile("fast", 3, {"start": 3, "stop": 3, "delete": 3, "upgrade": 1}, 20, 30)
 DEEP = Profile(
     "deep",
     3,
     {"start": 3, "stop": 3, "restart": 3, "delete": 3, "create": 3, "upgrade": 2},
-    200,
-    60,
+    80,
+    50,
 )
 PROFILE = {"fast": FAST, "deep": DEEP}[os.environ.get("ARBITER_MODEL_PROFILE", "fast")]
 
