@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit venv clean modelcheck mutants diagram
+.PHONY: run test lint types unit venv clean bench modelcheck mutants diagram
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint types unit
+
+# Not part of `make test`: minutes long; results go to docs/benchmarks.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench.bench_projections $(BENCH_ARGS)
 
 # The deep model-checking profile (by hand; figures in docs/testing.md).
 modelcheck: $(STAMP)
