@@ -12,7 +12,7 @@ from infrastructure.agent.faults import Fault, Faults
 from infrastructure.agent.host import ACTIONS, RUNNING, STOPPED, Conflict, Service
 from infrastructure.agent.ledger import Ledger, Record
 from infrastructure.agent.request import BadRequest, required
-from infrastructure.agent.state import StateFile
+from infrastructure.agent.state import StateFile, claim
 
 _RPM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,250}\.rpm", re.ASCII)
 _FIELDS = {  # each action's body, beside requestId
@@ -31,6 +31,7 @@ class InjectedFailure(Exception):
 class Agent:
     def __init__(self, state_dir: Path, action_seconds: float) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
+        self._claim = claim(state_dir)
         self.action_seconds = action_seconds
         self.services = StateFile(state_dir)
         self.ledger = Ledger(state_dir / "ledger.jsonl")
@@ -85,6 +86,7 @@ class Agent:
 
     def close(self) -> None:
         self.ledger.close()
+        self._claim.close()
 
 
 def parse_action(action: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -4,8 +4,10 @@ Written as temp file + fsync + rename + fsync of the directory: a crash at any p
 the old file or the new one, never a torn one, so a restarted agent remembers exactly.
 """
 
+import fcntl
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -50,3 +52,18 @@ class StateFile:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+class StateDirInUse(Exception):
+    """Another agent serves this state directory: two would break the ledger's exactly-once."""
+
+
+def claim(directory: Path) -> BinaryIO:
+    """An exclusive lock on the state directory, held while the returned file stays open."""
+    lock = (directory / "lock").open("ab")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise StateDirInUse(f"another agent is serving the state directory {directory}") from None
+    return lock

@@ -13,6 +13,7 @@ import pytest
 
 from infrastructure.agent.ledger import Ledger, Record
 from infrastructure.agent.server import start_agent
+from infrastructure.agent.state import StateDirInUse
 from infrastructure.agent_client import AgentClient, AgentError
 
 ACTION = 0.05
@@ -42,6 +43,17 @@ async def test_start_agent_binds_a_free_port_and_answers(tmp_path: Path) -> None
         assert await a.health() == await b.health() == {"status": "UP"}
     await first.cleanup()
     await second.cleanup()
+
+
+async def test_one_state_directory_serves_one_agent_at_a_time(tmp_path: Path) -> None:
+    runner, _ = await start_agent(tmp_path / "agent")
+    with pytest.raises(StateDirInUse, match="another agent is serving the state directory"):
+        await start_agent(tmp_path / "agent")
+    await runner.cleanup()
+    again, url = await start_agent(tmp_path / "agent")  # free once the first has stopped
+    async with AgentClient(url) as client:
+        assert await client.health() == {"status": "UP"}
+    await again.cleanup()
 
 
 async def test_actions_on_one_port_never_overlap(agent: AgentClient) -> None:
@@ -138,6 +150,7 @@ async def test_the_state_file_is_replaced_whole(tmp_path: Path, agent: AgentClie
     await agent.uninstall(PORT + 1, "u1")  # an ABSENT port is not remembered
     assert sorted(p.name for p in (tmp_path / "agent").iterdir()) == [
         "ledger.jsonl",
+        "lock",
         "services.json",
     ]
     assert orjson.loads((tmp_path / "agent" / "services.json").read_bytes()) == {
