@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from domain.enums import ServiceStatus
 from domain.errors import AlreadyExists, FieldError, IllegalArgument, NotFound
-from domain.ids import host_uuid, package_uuid, service_uuid
-from domain.inventory import Host, Package
+from domain.ids import directory_uuid, host_uuid, package_uuid, service_uuid
+from domain.inventory import Directory, Host, Package
 from domain.rpm import RpmName
 from domain.service import ArbitrationService
 from infrastructure.application import BaseApp, Caller
@@ -71,11 +71,13 @@ class InventoryUseCases(BaseApp):
 
         def command() -> ArbitrationService:
             services = self.directory("services", caller)
-            for other in self.list_services():
-                if other.host_id == spec.host_id and other.svr_port == spec.svr_port:
+            ports = self._ports_of(spec.host_id, caller)
+            for entry in ports.entries:
+                port, other = entry.split(":")
+                if int(port) == spec.svr_port:
                     raise AlreadyExists(
                         f"host {host.ip_address} already runs arbitration service "
-                        f"{other.service_id} on port {spec.svr_port}"
+                        f"{other} on port {spec.svr_port}"
                     )
             (service_id,) = self.ids.allocate(1)
             service = ArbitrationService.register(
@@ -94,10 +96,25 @@ class InventoryUseCases(BaseApp):
                 rpm_name=rpm.name,
             )
             services.add(service_id, caller.actor, caller.trace_id)
-            self.save(service, services)
+            ports.add(f"{spec.svr_port}:{service_id}", caller.actor, caller.trace_id)
+            self.save(service, services, ports)
             return service
 
         return self.retrying(command)
+
+    def _ports_of(self, host_id: int, caller: Caller) -> Directory:
+        """The ports registered on one host ("port:serviceId"): checking a new registration
+        against it reads one aggregate, not every service (which made registering N services
+        cost N^2 reads). A store from before it existed gets it filled from the services."""
+        kind = f"host-{host_id}-ports"
+        found = self.find(directory_uuid(kind), Directory)
+        if found is not None:
+            return found
+        ports = Directory.open(kind, caller.actor, caller.trace_id)
+        for other in self.list_services():
+            if other.host_id == host_id:
+                ports.add(f"{other.svr_port}:{other.service_id}", caller.actor, caller.trace_id)
+        return ports
 
     def get_host(self, host_id: int) -> Host:
         host = self.find(host_uuid(host_id), Host)

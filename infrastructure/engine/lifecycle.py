@@ -70,7 +70,9 @@ class LifecycleUseCases(TaskUseCases):
             task = self._new_task(CREATE, service_id, {"rpmName": rpm.name}, None, caller)
             service.bind_task(task.task_id, caller.actor, caller.trace_id)
             services.add(service_id, caller.actor, caller.trace_id)
-            self.save(service, services, task)
+            ports = self._ports_of(spec.host_id, caller)  # register_service checks it
+            ports.add(f"{spec.svr_port}:{service_id}", caller.actor, caller.trace_id)
+            self.save(service, services, ports, task)
             return service, task
 
         return self.retrying(command)
