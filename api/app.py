@@ -11,16 +11,17 @@ from api import routes_audit, routes_inventory, routes_lifecycle, routes_task_li
 from api.auth import auth_middleware
 from api.envelope import STARTED, TRACE_ID, new_trace_id
 from api.errors import Handler, error_middleware
-from api.projection_loop import keep_projections_fresh
 from api.keys import AGENT_URL, ARBITER, ENGINE, GATE, SETTINGS, USERS
+from api.projection_loop import keep_projections_fresh
 from api.users import Directory
 from infrastructure.agent.server import start_agent
 from infrastructure.app import ArbiterApp
 from infrastructure.engine.agents import AgentPool
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
+from infrastructure.leader import exclusive
 from infrastructure.settings import Settings
-from infrastructure.store import store_for
+from infrastructure.store import StoreConfig, store_for
 
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 
@@ -62,13 +63,19 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     gate = StoreGate(settings.store_threads)
     arbiter = await gate.call(
-        ArbiterApp, store_for(settings.database_url, settings.data_dir), settings.node_address
+        _open_store, store_for(settings.database_url, settings.data_dir), settings.node_address
     )
     app[GATE] = gate
     app[ARBITER] = arbiter
     yield
     gate.close()
     arbiter.close()
+
+
+def _open_store(store: StoreConfig, node_address: str) -> ArbiterApp:
+    # Nodes started together on an empty schema would race to create the same tables.
+    with exclusive(store, "create-tables"):
+        return ArbiterApp(store, node_address)
 
 
 async def _embedded_agent(app: web.Application) -> AsyncIterator[None]:

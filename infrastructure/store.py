@@ -46,11 +46,20 @@ def sqlite_store(path: Path) -> StoreConfig:
 
 
 def postgres_store(url: str) -> StoreConfig:
-    """postgresql://user[:password]@host[:port]/dbname[?schema=NAME]"""
+    """postgresql://user[:password]@host[:port]/dbname[?schema=NAME&pool_size=N&max_overflow=M]
+
+    pool_size and max_overflow size each process's pool of event store connections (default
+    10 + 10): N nodes hold up to N * (pool_size + max_overflow) of the server's connections.
+    """
     parsed = urlparse(url)
     if parsed.scheme not in ("postgres", "postgresql"):
         raise ValueError(f"not a PostgreSQL URL: {url}")
-    schema = parse_qs(parsed.query).get("schema", [""])[0]
+    query = parse_qs(parsed.query)
+    schema = query.get("schema", [""])[0]
+    pool_size = query.get("pool_size", ["10"])[0]
+    max_overflow = query.get("max_overflow", ["10"])[0]
+    if not (pool_size.isdigit() and max_overflow.isdigit() and int(pool_size) > 0):
+        raise ValueError(f"pool_size and max_overflow must be whole numbers: {url}")
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": parsed.path.lstrip("/") or "postgres",
@@ -58,8 +67,8 @@ def postgres_store(url: str) -> StoreConfig:
         "POSTGRES_PORT": str(parsed.port or 5432),
         "POSTGRES_USER": unquote(parsed.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parsed.password or ""),
-        "POSTGRES_POOL_SIZE": "10",
-        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_POOL_SIZE": pool_size,
+        "POSTGRES_MAX_OVERFLOW": max_overflow,
         "POSTGRES_CONNECT_TIMEOUT": "10",
     }
     if schema:
