@@ -3,7 +3,8 @@
 Random interleavings of upgrades (with and without clientTokens), engine steps (domain commands
 saved through the application), operator commands (infrastructure/tasks.py), restarts (a new
 ArbiterApp on the same store) and snapshots. After every step: the live aggregate, a replay of
-its events, a snapshot-based load and a plain load are equal, and the task list view agrees.
+its events, a snapshot-based load and a plain load are equal, and the task and service list
+views agree with the aggregates.
 A refused command must have recorded nothing; the clientToken rules must hold.
 """
 
@@ -236,6 +237,23 @@ class ArbiterModel(RuleBasedStateMachine):
             now = (live.status.value, live.operation.value, live.version, live.prohibit_rollback)
             assert view == now, f"task list row {view} != aggregate {now}"
             assert (row["finish_time"] is None) == (live.finish_time is None)
+
+    @invariant()
+    def service_list_view_agrees(self) -> None:
+        rows = self.app.service_list("", [], None, Paged(1, None)).rows
+        seen = {row["service_id"]: row for row in rows}
+        assert set(seen) == set(self.services)
+        for service_id in self.services:
+            service = self.app.get_service(service_id)
+            row = seen[service_id]
+            view = (row["status"], row["active_task_id"], row["version"], row["rpm_name"])
+            now = (
+                service.status.value,
+                service.active_task_id,
+                service.software_version,
+                service.rpm_name,
+            )
+            assert view == now, f"service list row {view} != aggregate {now}"
 
 
 class PostgresArbiterModel(ArbiterModel):
