@@ -70,6 +70,8 @@ def _seed_demo(host: str, port: int):  # type: ignore[no-untyped-def]
             f'-d \'{{"rpmName": "{NEW_RPMS[-1]}"}}\' '
             f"http://{host}:{port}/api/v2/arbitration/services/{service_id}/upgrade"
         )
+        # Where to inject faults and read the ledger (docs/engine.md, "Try it").
+        print(f"arbiter: the demo host's agent is at {app[AGENT_URL]}")
 
     return on_startup
 
