@@ -17,17 +17,19 @@ NAMES = ("audit", "tasks", "services")
 
 
 def _arbiter(store: StoreConfig, data_dir: Path, *args: str) -> subprocess.Popen[str]:
+    """`arbiter projections ARGS` as its own process; its stderr (the progress bar) to a file."""
     env = {**os.environ, "ARBITER_DATA_DIR": str(data_dir)}
     url = database_url(store)
     if url is not None:
         env["ARBITER_DATABASE_URL"] = url
-    return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "projections", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    with (data_dir / "stderr.txt").open("a") as stderr:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "projections", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
 
 
 def test_a_rebuild_killed_mid_way_resumes_without_gap_or_duplicate(
@@ -49,7 +51,7 @@ def test_a_rebuild_killed_mid_way_resumes_without_gap_or_duplicate(
     deadline = time.monotonic() + 30
     while projections.position("audit") in (0, head) or projections.position("audit") > head:
         assert time.monotonic() < deadline, "the rebuild never got under way"
-        assert rebuild.poll() is None, "the rebuild ended before it could be killed"
+        assert rebuild.poll() is None, (data_dir / "stderr.txt").read_text()[-3000:]
         time.sleep(0.005)
     rebuild.send_signal(signal.SIGKILL)
     rebuild.communicate(timeout=10)  # reaps it and closes its pipe
