@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from uuid import UUID
 
 from infrastructure.engine.runner import RunLimits, run_claim, truth
 from infrastructure.engine.steps import HostAgent
@@ -113,21 +114,26 @@ class Engine:
         # abandoned when it fenced itself out): `_launch` skips the ones it is running.
         live.discard(self.node_id)
         for task_uuid in await self.gate.call(self.app.queued_tasks):
-            work = await self.gate.call(self.app.work_of, task_uuid, live)
-            if work is None:
-                continue
-            if work.unreleased is not None:
-                _, effect = await truth(
-                    self.agents(work.unreleased.agent_address), work.unreleased, []
-                )
-                await self.gate.call(self.app.release_service, work.unreleased, effect)
-            if work.finished:
-                await self.gate.call(self.app.forget_task, task_uuid, work.version)
-                continue
-            for subtask_id in work.ready:
-                await self._launch(work.task_id, subtask_id, None)
-            for subtask_id, executor in work.orphaned:
-                await self._launch(work.task_id, subtask_id, executor)
+            try:
+                await self._serve_task(task_uuid, live)
+            except Exception:  # one broken task must not starve the others
+                log.exception("engine could not serve task %s; it stays queued", task_uuid)
+
+    async def _serve_task(self, task_uuid: UUID, live: set[str]) -> None:
+        work = await self.gate.call(self.app.work_of, task_uuid, live)
+        if work is None:
+            return
+        if work.unreleased is not None:
+            agent = self.agents(work.unreleased.agent_address)
+            _, effect = await truth(agent, work.unreleased, [])
+            await self.gate.call(self.app.release_service, work.unreleased, effect)
+        if work.finished:
+            await self.gate.call(self.app.forget_task, task_uuid, work.version)
+            return
+        for subtask_id in work.ready:
+            await self._launch(work.task_id, subtask_id, None)
+        for subtask_id, executor in work.orphaned:
+            await self._launch(work.task_id, subtask_id, executor)
 
     async def _launch(self, task_id: int, subtask_id: int, lost_executor: str | None) -> None:
         key = (task_id, subtask_id)
