@@ -1,0 +1,164 @@
+"""Three `arbiter serve` processes on one PostgreSQL, real `arbiter agent` processes as hosts.
+
+One cluster, two waves of upgrades (each service goes OLD -> NEW_RPMS[0] -> NEW_RPMS[1]):
+1. 200 upgrades submitted round-robin across the nodes all end SUCCESSFUL with every agent step
+   executed exactly once, and the work is shared by every node. Meanwhile the same clientToken
+   sent to two nodes at the same moment yields one task, several times over.
+2. 200 more, and `kill -9` of one node in the middle: the others take over its RUNNING subtasks
+   after the lease, every task still finishes, no step ever runs twice at the same time, and
+   each interrupted step runs at most once more.
+"""
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.demo import NEW_RPMS
+from domain.task import Task
+from infrastructure.app import ArbiterApp
+from infrastructure.store import postgres_store
+from tests.integration.test_engine_support import no_overlap
+from tests.stores import POSTGRES_URL, fresh_postgres_schema
+from tests.system.test_cluster_support import Cluster, Timing, by_step, closed, cluster, opened
+
+pytestmark = [pytest.mark.system, pytest.mark.postgres]
+UPGRADES = int(os.environ.get("ARBITER_CLUSTER_UPGRADES", "200"))
+NODES, AGENTS, TWINS = 3, 3, 5
+TIMING = Timing()
+AGENT_STEPS = 3  # stop, install, start: the upgrade steps that act on the host
+SERVICES = "/api/v2/arbitration/services?size=2000"
+WAVE_SECONDS = 150.0  # a bound, not the expectation (about 40 s each on a busy 2-core machine)
+
+
+async def unfinished(c: Cluster) -> int:
+    """How many tasks are still RUNNING, from the task list view of a live node."""
+    path = "/api/v2/tasks/instances?status=RUNNING&size=1"
+    return int((await c.call(c.live()[0], "GET", path))["page"]["totalElements"])
+
+
+async def until_settled(c: Cluster) -> None:
+    deadline = time.monotonic() + WAVE_SECONDS
+    while (left := await unfinished(c)) > 0:
+        assert time.monotonic() < deadline, f"{left} tasks still RUNNING after {WAVE_SECONDS} s"
+        await asyncio.sleep(0.5)
+
+
+async def tasks_of(c: Cluster, ids: list[int]) -> list[dict[str, Any]]:
+    """Every task through the API, spread over the live nodes."""
+    live = c.live()
+    path = "/api/v2/tasks/instances/{}"
+    return [await c.call(live[i % len(live)], "GET", path.format(t)) for i, t in enumerate(ids)]
+
+
+async def twins(c: Cluster, rpm: str) -> list[int]:
+    """The same clientToken sent to two different nodes at the same moment: one task."""
+    tasks = []
+    for number, (service_id, _) in enumerate(c.services[UPGRADES:]):
+        token = f"cluster-twin-{number:04d}"
+        first, second = await asyncio.gather(
+            c.upgrade(number % NODES, service_id, rpm, token),
+            c.upgrade((number + 1) % NODES, service_id, rpm, token),
+        )
+        assert first == second
+        tasks.append(first)
+    return tasks
+
+
+def assert_successful(tasks: list[dict[str, Any]]) -> None:
+    assert {t["status"] for t in tasks} == {"SUCCESSFUL"}
+    assert {s["status"] for t in tasks for s in t["subtasks"]} == {"SUCCESSFUL"}
+    assert len({t["id"] for t in tasks}) == len(tasks)
+
+
+def of_tasks(entries: list[dict[str, Any]], ids: list[int]) -> list[dict[str, Any]]:
+    wanted = {str(i) for i in ids}
+    return [e for e in entries if e["requestId"].split("-")[0] in wanted]
+
+
+async def test_three_nodes_share_the_work_and_survive_a_kill_9(tmp_path: Path) -> None:
+    with fresh_postgres_schema() as schema:
+        url = f"{POSTGRES_URL}?schema={schema}"
+        with cluster(url, tmp_path, NODES, AGENTS, TIMING) as c:
+            await opened(c)
+            try:
+                await c.register(UPGRADES + TWINS)
+                await wave_on_three_nodes(c)
+                second, victim, entries = await wave_with_a_kill(c)
+                services = await c.call(c.live()[0], "GET", SERVICES)
+            finally:
+                await closed(c)
+        store = ArbiterApp(postgres_store(url), "test")
+        try:
+            aggregates = [store.get_task(t) for t in second]
+        finally:
+            store.close()
+    check_takeovers(aggregates, victim, of_tasks(entries, second))
+    rpms = {s["id"]: (s["status"], s["rpmName"], s["activeTaskId"]) for s in services["contents"]}
+    upgraded = [rpms[sid] for sid, _ in c.services[:UPGRADES]]
+    assert set(upgraded) == {("RUNNING", NEW_RPMS[1], None)}
+
+
+async def wave_on_three_nodes(c: Cluster) -> None:
+    """200 upgrades (plus the twins) on three nodes: every agent step exactly once."""
+    ids, twin_ids = await asyncio.gather(c.submit(UPGRADES, NEW_RPMS[0]), twins(c, NEW_RPMS[0]))
+    await until_settled(c)
+    tasks = await tasks_of(c, ids + twin_ids)
+    assert_successful(tasks)
+    assert len(tasks) == UPGRADES + TWINS
+    steps = by_step(of_tasks(await c.ledgers(), ids + twin_ids))
+    assert len(steps) == AGENT_STEPS * len(tasks)
+    shapes = {(len(e), e[0]["requestId"].endswith("-1"), e[0]["outcome"]) for e in steps.values()}
+    assert shapes == {(1, True, "ok")}  # one entry per step: attempt 1, ok
+    assert {s["runTime"] for t in tasks for s in t["subtasks"]} == {1}
+    # The work was shared: every node executed subtasks.
+    executors = {s["executor"].split("#")[0] for t in tasks for s in t["subtasks"]}
+    assert executors == {n.address for n in c.nodes}
+
+
+async def wave_with_a_kill(c: Cluster) -> tuple[list[int], str, list[dict[str, Any]]]:
+    """200 more upgrades; a third of the way through, kill -9 of the third node."""
+    ids = await c.submit(UPGRADES, NEW_RPMS[1])
+    victim = c.nodes[2]
+    deadline = time.monotonic() + WAVE_SECONDS
+    while await unfinished(c) > UPGRADES * 2 // 3:
+        assert time.monotonic() < deadline, "the second wave did not get going"
+        await asyncio.sleep(0.1)
+    victim.process.kill()  # SIGKILL: no cleanup, no goodbye
+    victim.process.wait(10)
+    await until_settled(c)
+    tasks = await tasks_of(c, ids)
+    assert_successful(tasks)
+    return ids, victim.address, await c.ledgers()
+
+
+def check_takeovers(tasks: list[Task], victim: str, entries: list[dict[str, Any]]) -> None:
+    taken_over = {
+        (task.task_id, subtask.id)
+        for task in tasks
+        for subtask in task.subtasks
+        if any(
+            f"executor {victim}#" in line and "was lost" in line
+            for run in subtask.runs
+            for line in run.lines
+        )
+    }
+    # The kill interrupted at least one run, and no more than the victim's workers held.
+    assert 1 <= len(taken_over) <= TIMING.engine_workers
+    for task in tasks:
+        for subtask in task.subtasks:
+            key = (task.task_id, subtask.id)
+            assert subtask.attempt == (2 if key in taken_over else 1), key
+    steps = by_step(entries)
+    assert len(steps) == AGENT_STEPS * len(tasks)
+    for (task_id, subtask_id), runs in steps.items():
+        attempts = [int(e["requestId"].split("-")[2]) for e in runs]
+        assert no_overlap(runs), runs  # never two runs of one step at the same time
+        assert runs[-1]["outcome"] == "ok", runs
+        if (int(task_id), int(subtask_id)) in taken_over:
+            assert attempts in ([1, 2], [2]), runs  # at most once more
+        else:
+            assert attempts == [1], runs
