@@ -44,7 +44,8 @@ RPMS = (*NEW, OLD, "oceanbase-4.9.9.0-100000000000000000.el7.x86_64.rpm")  # old
 TOKENS = (None, "token-alpha", "token-bravo", "bad")  # "bad" is too short: refused
 OPERATOR = Caller("operator", "0123456789abcdef")
 ENGINE_STEPS = ("claim", "succeed", "fail", "time_out", "take_over", "confirm_cancel")
-OPERATOR_STEPS = ("retry_task", "rollback_task", "retry_subtask", "skip_subtask", "cancel_subtask")
+TASK_COMMANDS = ("retry_task", "rollback_task")
+SUBTASK_COMMANDS = ("retry_subtask", "skip_subtask", "cancel_subtask")
 
 
 def state(task: Task) -> tuple[Any, ...]:
@@ -175,8 +176,16 @@ class ArbiterModel(RuleBasedStateMachine):
     # ---- operator commands through the use cases -----------------------------------------
 
     @precondition(lambda self: self.tasks)
-    @rule(data=st.data(), command=st.sampled_from(OPERATOR_STEPS))
-    def operator(self, data: st.DataObject, command: str) -> None:
+    @rule(data=st.data(), command=st.sampled_from(TASK_COMMANDS))
+    def operator_on_task(self, data: st.DataObject, command: str) -> None:
+        self._operator(data, command)
+
+    @precondition(lambda self: self.tasks)
+    @rule(data=st.data(), command=st.sampled_from(SUBTASK_COMMANDS))
+    def operator_on_subtask(self, data: st.DataObject, command: str) -> None:
+        self._operator(data, command)
+
+    def _operator(self, data: st.DataObject, command: str) -> None:
         task_id, subtask_ids = self._pick(data)
         for subtask_id in subtask_ids:
             head = self.app.head_position()
@@ -191,10 +200,11 @@ class ArbiterModel(RuleBasedStateMachine):
             event(f"accepted: {command}")
             return
 
-    @rule()
-    def restart(self) -> None:
+    @rule(node=st.sampled_from(("10.0.0.1", "10.0.0.2")))
+    def restart(self, node: str) -> None:
+        """A new process (on this node or another) on the same store."""
         self.app.close()
-        self.app = ArbiterApp(self.store, "10.0.0.2")
+        self.app = ArbiterApp(self.store, node)
 
     @precondition(lambda self: self.tasks)
     @rule(data=st.data())
