@@ -42,29 +42,15 @@ async def run_claim(
     context = StepContext(agent, claim.port, claim.params, claim.request_id, claim.current_rpm)
     timeout = limits.timeout_override or claim.timeout
     job = asyncio.ensure_future(action(context))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    outcome: Outcome | None = None
-    while not job.done():
-        await asyncio.wait(
-            {job}, timeout=max(0.0, min(limits.poll_seconds, deadline - loop.time()))
-        )
-        if job.done():
-            break
-        if loop.time() >= deadline:
-            outcome = Outcome.TIMED_OUT
-            break
-        if limits.fenced_out():
-            await _interrupt(job)
-            log.warning("%s: lease lost; leaving the subtask to be taken over", claim.request_id)
-            return
-        status, attempt = await gate.call(app.subtask_state, claim.task_id, claim.subtask_id)
-        if attempt != claim.attempt:
-            await _interrupt(job)
-            return
-        if status is SubtaskStatus.CANCELING:
-            outcome = Outcome.CANCELLED
-            break
+    deadline = asyncio.get_running_loop().time() + timeout
+    try:
+        outcome = await _watch(app, gate, job, claim, limits, deadline)
+    except _Abandoned:
+        await _interrupt(job)
+        return
+    except BaseException:  # stopped, or the store failed: the step must not run on unwatched
+        await _interrupt(job)
+        raise
     lines: list[str]
     effect: ServiceEffect | None
     if outcome is None:
@@ -76,12 +62,48 @@ async def run_claim(
             lines, effect = await truth(agent, claim, [f"step failed: {_reason(error)}"])
     else:
         await _interrupt(job)
-        what = "interrupted at its timeout" if outcome is Outcome.TIMED_OUT else "cancel hook ran"
-        lines, effect = await truth(agent, claim, [f"step {what} after {timeout} s budget"])
+        if outcome is Outcome.TIMED_OUT:
+            why = f"step interrupted at its timeout after {timeout} s budget"
+        else:
+            why = "step interrupted by a cancel; cancel hook ran"
+        lines, effect = await truth(agent, claim, [why])
     try:
         await gate.call(app.finish_subtask, claim, outcome, lines, effect)
     except StaleAttempt as error:
         log.warning("%s: outcome rejected: %s", claim.request_id, error.message)
+
+
+class _Abandoned(Exception):
+    """The lease is lost or the subtask was taken over: this run records nothing."""
+
+
+async def _watch(
+    app: EngineUseCases,
+    gate: StoreGate,
+    job: "asyncio.Future[StepResult]",
+    claim: Claim,
+    limits: RunLimits,
+    deadline: float,
+) -> Outcome | None:
+    """Wait for the step; None when it ended by itself, else why it must be interrupted."""
+    loop = asyncio.get_running_loop()
+    while not job.done():
+        await asyncio.wait(
+            {job}, timeout=max(0.0, min(limits.poll_seconds, deadline - loop.time()))
+        )
+        if job.done():
+            break
+        if loop.time() >= deadline:
+            return Outcome.TIMED_OUT
+        if limits.fenced_out():
+            log.warning("%s: lease lost; leaving the subtask to be taken over", claim.request_id)
+            raise _Abandoned
+        status, attempt = await gate.call(app.subtask_state, claim.task_id, claim.subtask_id)
+        if attempt != claim.attempt:
+            raise _Abandoned
+        if status is SubtaskStatus.CANCELING:
+            return Outcome.CANCELLED
+    return None
 
 
 async def _interrupt(job: "asyncio.Future[StepResult]") -> None:
