@@ -11,12 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from domain import rules, subtask, task, task_apply
 from domain.enums import Operation, SubtaskStatus, TaskStatus
 
 _S = SubtaskStatus
+ROOT = Path(__file__).resolve().parent.parent  # the subprocesses import `tools` from here
 
 
 def _retable(edit: Callable[[list[dict[str, Any]]], None]) -> None:
@@ -244,6 +246,7 @@ def _verdict(name: str) -> list[str]:
         text=True,
         timeout=300,
         check=False,
+        cwd=ROOT,
     )
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,7 @@ def test_a_planted_bug_is_caught_by_its_check(mutant: str, check: str | None) ->
         text=True,
         timeout=120,
         check=True,
+        cwd=Path(__file__).resolve().parents[2],  # where `tools` is importable
     )
     verdict = done.stdout.strip().split("\t")
     if check is None:
