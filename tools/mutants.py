@@ -182,6 +182,16 @@ def refused_retry_bumps_run_time() -> None:
     task.Task.retry_subtask = leaky  # type: ignore[method-assign]
 
 
+def retry_bumps_run_time_outside_its_event() -> None:
+    retry = task.Task.retry_subtask
+
+    def sneaky(self: task.Task, subtask_id: int, actor: str, trace_id: str) -> None:
+        retry(self, subtask_id, actor, trace_id)
+        self.subtask(subtask_id).run_time += 1  # a replay would not do this
+
+    task.Task.retry_subtask = sneaky  # type: ignore[method-assign]
+
+
 def task_retry_skips_run_time() -> None:
     on_task_event = task_apply.on_task_event
 
@@ -214,6 +224,7 @@ MUTANTS: dict[str, Callable[[], None]] = {
         failed_rollback_has_no_way_out,
         finished_task_can_be_retried,
         refused_retry_bumps_run_time,
+        retry_bumps_run_time_outside_its_event,
         task_retry_skips_run_time,
     )
 }

@@ -5,6 +5,7 @@ which check catches each planted bug. The checks never ask the rule table what i
 they state what must hold of every reachable state and of every accepted or refused action.
 """
 
+import copy
 from dataclasses import dataclass, replace
 
 from domain.enums import Operation, SubtaskStatus, TaskStatus
@@ -98,7 +99,15 @@ def check_refused(
 def check_accepted(action: Action, before: Task, after: Task, ghost: Ghost) -> None:
     expect("absorbing", before.status is not TaskStatus.SUCCESSFUL, f"{action.label} after end")
     expect("fencing", not action.name.startswith("stale_"), f"{action.label} was accepted")
-    expect("rejected-records-nothing", bool(after.collect_events()), f"{action.label} no event")
+    events = after.collect_events()
+    expect("rejected-records-nothing", bool(events), f"{action.label} recorded no event")
+    # What the command did must be exactly what its events do: a replay rebuilds the same task.
+    replayed = copy.deepcopy(before)
+    for event in events:
+        event.mutate(replayed)
+    expect(
+        "replay", fingerprint(replayed) == fingerprint(after), f"{action.label} is not its events"
+    )
     if action.name == "skip":
         expect("prohibit-skip", not before.subtask(_sid(action)).prohibit_skip, action.label)
     if action.name == "rollback":
