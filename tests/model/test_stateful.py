@@ -229,10 +229,11 @@ class ArbiterModel(RuleBasedStateMachine):
         for task_id, live in self.tasks.items():
             expected = state(live)
             replayed: Any = None
-            for stored in self.app.events.get(task_uuid(task_id)):
+            stored_events: Any = self.app.events.get(task_uuid(task_id))
+            for stored in stored_events:
                 replayed = stored.mutate(replayed)
             assert state(replayed) == expected, "replay differs from the live aggregate"
-            from_snapshot = self.app.repository.get(task_uuid(task_id), version=live.version)
+            from_snapshot: Task = self.app.repository.get(task_uuid(task_id), version=live.version)
             assert state(from_snapshot) == expected, "snapshot-based load differs"
             assert state(self.app.get_task(task_id)) == expected, "load differs"
 
