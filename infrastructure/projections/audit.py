@@ -75,7 +75,7 @@ class AuditLog:
         before: Summary | None,
         after: Any,
     ) -> None:
-        tx.execute(
+        tx.write(
             f"INSERT INTO {tx.table(TABLE)} ({', '.join(COLUMNS)}) "  # noqa: S608
             f"VALUES ({', '.join('?' * len(COLUMNS))})",
             row(position, event, before, after),

@@ -76,7 +76,7 @@ class ServiceList:
             stamp(service.modified_on),
         )
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-        tx.execute(
+        tx.write(
             f"INSERT INTO {tx.table(TABLE)} ({', '.join(COLUMNS)}) "  # noqa: S608
             f"VALUES ({', '.join('?' * len(COLUMNS))}) "
             f"ON CONFLICT (service_id) DO UPDATE SET {updates}",

@@ -67,25 +67,27 @@ class TaskList:
         after: Any,
     ) -> None:
         if isinstance(after, ArbitrationService):
-            tx.execute(
+            tx.write(
                 f"INSERT INTO {tx.table(HOSTS)} (service_id, host_id) VALUES (?, ?)",  # noqa: S608
                 (after.service_id, after.host_id),
             )
             return
         task: Task = after
         if event.originator_version == 1:
-            host = tx.execute(
-                f"SELECT host_id FROM {tx.table(HOSTS)} WHERE service_id = ?",  # noqa: S608
-                (task.service_id,),
-            )
-            values = _row(task, host[0][0] if host else None)
-            tx.execute(
+            # The host comes from the service's row, inside the same statement (no round trip).
+            values = [
+                f"(SELECT host_id FROM {tx.table(HOSTS)} WHERE service_id = ?)"  # noqa: S608
+                if c == "host_id"
+                else "?"
+                for c in COLUMNS
+            ]
+            tx.write(
                 f"INSERT INTO {tx.table(TABLE)} ({', '.join(COLUMNS)}) "  # noqa: S608
-                f"VALUES ({', '.join('?' * len(COLUMNS))})",
-                values,
+                f"VALUES ({', '.join(values)})",
+                _row(task),
             )
             return
-        tx.execute(
+        tx.write(
             f"UPDATE {tx.table(TABLE)} SET status = ?, operation = ?, "  # noqa: S608
             "finish_time = ?, prohibit_rollback = ?, version = ? WHERE task_id = ?",
             (
@@ -99,7 +101,7 @@ class TaskList:
         )
 
 
-def _row(task: Task, host_id: int | None) -> tuple[Any, ...]:
+def _row(task: Task) -> tuple[Any, ...]:
     return (
         task.task_id,
         task.name,
@@ -109,7 +111,7 @@ def _row(task: Task, host_id: int | None) -> tuple[Any, ...]:
         task.creator,
         task.executor,
         task.service_id,
-        host_id,
+        task.service_id,  # the host_id subquery's parameter
         stamp(task.start_time),
         None if task.finish_time is None else stamp(task.finish_time),
         task.prohibit_rollback,
