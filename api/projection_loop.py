@@ -1,7 +1,12 @@
-"""Every server process keeps the views fresh in the background (reads also catch up on demand).
+"""One server process of the cluster keeps the views fresh in the background; reads also catch
+up on demand in any process.
 
-Several processes may run this loop on one PostgreSQL store: each batch locks its projection's
-position row, so their batches take turns and no event is applied twice.
+The background loop runs only on the node that leads "projections" (a PostgreSQL advisory
+lock, infrastructure/leader.py): when the leader dies its connection closes, the lock is
+released, and another node leads from its next round. Correctness never depends on the lead:
+each batch locks its projection's position row, so a read catching up in another process
+takes turns with the leader and no event is applied twice; the lead only saves the cluster
+from running N copies of the same catch-up.
 """
 
 import asyncio
@@ -12,6 +17,7 @@ from contextlib import suppress
 from aiohttp import web
 
 from api.keys import ARBITER, GATE
+from infrastructure.leader import Leadership
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.5
@@ -19,17 +25,20 @@ BATCH_SECONDS = 2.0  # one call's bound, so shutdown never waits long for the st
 
 
 async def keep_projections_fresh(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_loop(app))
+    leadership = Leadership(app[ARBITER].store, "projections")
+    task = asyncio.create_task(_loop(app, leadership))
     yield
     task.cancel()
     with suppress(asyncio.CancelledError):
         await task
+    await app[GATE].call(leadership.close)
 
 
-async def _loop(app: web.Application) -> None:
+async def _loop(app: web.Application, leadership: Leadership) -> None:
     while True:
         try:
-            await app[GATE].call(app[ARBITER].projections.catch_up, None, BATCH_SECONDS)
+            if await app[GATE].call(leadership.leads):
+                await app[GATE].call(app[ARBITER].projections.catch_up, None, BATCH_SECONDS)
         except Exception:
             log.exception("projection catch-up failed; trying again")
         await asyncio.sleep(INTERVAL_SECONDS)

@@ -57,6 +57,10 @@ class Node:
     process: subprocess.Popen[bytes]
     url: str
     address: str  # ARBITER_NODE_ADDRESS: every executor id of this node starts with it
+    log: Path
+
+    def leads(self, duty: str) -> bool:
+        return f"this node now leads {duty}" in self.log.read_text(errors="replace")
 
 
 @dataclass
@@ -192,7 +196,7 @@ def node(database_url: str, data_dir: Path, timing: Timing) -> Iterator[Node]:
     with (data_dir / "serve.log").open("ab") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     try:
-        yield Node(process, f"http://{address}", address)
+        yield Node(process, f"http://{address}", address, data_dir / "serve.log")
     finally:
         _end(process)
 
