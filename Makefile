@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit venv clean bench modelcheck mutants diagram
+.PHONY: run test lint types unit venv clean bench bench-cluster modelcheck mutants diagram
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: lint types unit
 # Not part of `make test`: minutes long; results go to docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_projections $(BENCH_ARGS)
+
+# Upgrades/min with 1, 2, 3 nodes and transitions/s beside the raw append rate (PostgreSQL).
+bench-cluster: $(STAMP)
+	$(BIN)/python -m bench.cluster $(BENCH_ARGS)
 
 # The deep model-checking profile (by hand; figures in docs/testing.md).
 modelcheck: $(STAMP)

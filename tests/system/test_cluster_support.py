@@ -130,7 +130,7 @@ class Cluster:
         return await bounded(jobs, 16)
 
     async def ledgers(self) -> list[dict[str, Any]]:
-        entries = []
+        entries: list[dict[str, Any]] = []
         for agent in self.agents:
             entries.extend(e for e in await agent.ledger() if not e["requestId"].startswith("seed"))
         return entries
