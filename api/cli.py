@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from api import projections_cli
+from api import nodes_cli, projections_cli
 from api.app import init_app
 from api.demo import NEW_RPMS, seed
 from api.keys import AGENT_URL, ARBITER, GATE
@@ -32,12 +32,15 @@ def main(argv: list[str] | None = None) -> None:
     agent.add_argument("--state-dir", type=Path, required=True)
     agent.add_argument("--action-seconds", type=float, default=0.3)
     projections_cli.add_parser(commands)
+    nodes_cli.add_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "serve":
         _serve(args)
     if args.command == "projections":
         projections_cli.run(args)
+    if args.command == "nodes":
+        nodes_cli.run(args)
     if args.command == "agent":
         asyncio.run(serve_agent(args.state_dir, args.host, args.port, args.action_seconds))
 

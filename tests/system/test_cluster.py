@@ -133,6 +133,7 @@ async def wave_with_a_kill(c: Cluster) -> tuple[list[int], str, list[dict[str, A
     await until_settled(c)
     successors = [n.leads("projections") for n in c.nodes if n is not victim]
     assert sorted(successors) == [False, True]  # exactly one survivor took the lead
+    assert c.registry() == {n.address: "SILENT" if n is victim else "LIVE" for n in c.nodes}
     tasks = await tasks_of(c, ids)
     assert_successful(tasks)
     return ids, victim.address, await c.ledgers()

@@ -68,6 +68,8 @@ class Cluster:
     nodes: list[Node]
     agents: list[AgentClient]
     agent_urls: list[str]
+    database_url: str
+    timing: Timing
     session: aiohttp.ClientSession | None = None
     services: list[tuple[int, int]] = field(default_factory=list)  # (service id, agent index)
 
@@ -134,6 +136,15 @@ class Cluster:
         for agent in self.agents:
             entries.extend(e for e in await agent.ledger() if not e["requestId"].startswith("seed"))
         return entries
+
+    def registry(self) -> dict[str, str]:
+        """`arbiter nodes` as an operator runs it: node address -> LIVE / SILENT."""
+        env = {**os.environ, **self.timing.env(), "ARBITER_DATABASE_URL": self.database_url}
+        out = subprocess.run(
+            [str(ARBITER), "nodes"], env=env, capture_output=True, text=True, timeout=30, check=True
+        ).stdout.splitlines()
+        assert out[0].split() == ["node", "address", "last", "heartbeat", "state"], out
+        return {line.split()[1]: line.split()[-1] for line in out[1:]}
 
     def live(self) -> list[int]:
         return [i for i, node in enumerate(self.nodes) if node.process.poll() is None]
@@ -224,7 +235,8 @@ def cluster(
             stack.enter_context(node(database_url, directory / f"node{i}", timing))
             for i in range(nodes)
         ]
-        yield Cluster(started, [AgentClient(url, timeout=30) for url in urls], urls)
+        clients = [AgentClient(url, timeout=30) for url in urls]
+        yield Cluster(started, clients, urls, database_url, timing)
 
 
 async def opened(cluster: Cluster, within: float = 30.0) -> Cluster:
