@@ -46,6 +46,11 @@ class ProjectionUseCases(BaseApp):
                 self._projections = Projections(self, ViewDB(self.store))
             return self._projections
 
+    @property
+    def _like(self) -> str:
+        # Case-insensitive: SQLite's LIKE is already (for ASCII, as LOWER() would be).
+        return "ILIKE" if self.store.is_postgres else "LIKE"
+
     def fresh_projections(self) -> Projections:
         """The views, caught up with every write made before this call (bounded wait)."""
         projections = self.projections
@@ -77,7 +82,7 @@ class ProjectionUseCases(BaseApp):
     def task_list(self, name: str, statuses: list[str], host_id: int | None, paged: Paged) -> Page:
         query = Query().any_of("status", statuses)
         if name:
-            query.where("LOWER(name) LIKE ?", f"%{name.lower()}%")
+            query.where(f"name {self._like} ? ESCAPE '!'", _contains(name))
         if host_id is not None:
             query.where("host_id = ?", host_id)
         order = order_clause(TASK_SORTS, paged.sort_key, paged.descending, "task_id")
@@ -90,7 +95,8 @@ class ProjectionUseCases(BaseApp):
     ) -> Page:
         query = Query().any_of("status", statuses)
         if keyword:
-            query.where("(LOWER(name) LIKE ? OR svr_ip LIKE ?)", *[f"%{keyword.lower()}%"] * 2)
+            like = f"{self._like} ? ESCAPE '!'"
+            query.where(f"(name {like} OR svr_ip {like})", *[_contains(keyword)] * 2)
         if host_id is not None:
             query.where("host_id = ?", host_id)
         order = order_clause(SERVICE_SORTS, paged.sort_key, paged.descending, "service_id")
@@ -133,3 +139,9 @@ def _through(moment: datetime) -> datetime:
     if moment.microsecond % 1000:
         return moment
     return moment + timedelta(microseconds=999)
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"

@@ -30,6 +30,8 @@ async def test_filters_sort_and_bad_parameters(api: Api, service_id: int) -> Non
 
     running = await api.call("GET", f"{TASKS}?status=RUNNING&name=upgrade&hostId={host_id}")
     failed = await api.call("GET", f"{TASKS}?status=FAILED")
+    literal = await api.call("GET", f"{TASKS}?name=Upgrade_arbitration")  # _ is no wildcard
+    wildcard = await api.call("GET", f"{TASKS}?name=%25")
     other_host = await api.call("GET", f"{TASKS}?hostId={host_id + 1000}")
     sorted_desc = await api.call("GET", f"{TASKS}?sort=createTime,desc&type=MANUAL")
     bad_status = await api.call("GET", f"{TASKS}?status=DONE")
@@ -38,6 +40,8 @@ async def test_filters_sort_and_bad_parameters(api: Api, service_id: int) -> Non
 
     assert [t["id"] for t in running.data["contents"]] == [task.data["id"]]
     assert failed.data["contents"] == []
+    assert literal.data["contents"] == []
+    assert wildcard.data["contents"] == []
     assert other_host.data["contents"] == []
     assert [t["id"] for t in sorted_desc.data["contents"]] == [task.data["id"]]
     for bad, field in ((bad_status, "status"), (bad_size, "size"), (bad_sort, "sort")):
