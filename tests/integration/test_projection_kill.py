@@ -69,3 +69,6 @@ def test_a_rebuild_killed_mid_way_resumes_without_gap_or_duplicate(
     checked = _arbiter(store, data_dir, "rebuild", "audit")
     out, _ = checked.communicate(timeout=60)
     assert f"audit: checksum sha256:{projections.checksum('audit')}" in out
+    status = _arbiter(store, data_dir, "status")
+    out, _ = status.communicate(timeout=60)
+    assert out.split("\n")[1:4] == [f"{n:<10} {head:>10} {head:>10} {0:>10}" for n in NAMES]
