@@ -32,6 +32,7 @@ STEPS = [
 # The agent call each step makes first: a fault on it fails that step.
 CALLS = ["status", "stop", "status", "install", "start", "status", "status"]
 BEGIN = STEPS.index("begin_upgrade")
+SLOW = 0.5  # seconds each step before the failing one lasts: the window to arm the next fault
 
 
 async def fail_at(h: Harness, index: int) -> Task:
@@ -40,12 +41,12 @@ async def fail_at(h: Harness, index: int) -> Task:
     if index == 0:
         await h.agent.inject_fault("status", "fail", h.port)
         return await h.upgrade()
-    await h.agent.inject_fault(CALLS[0], "slow", h.port, seconds=0.3)
+    await h.agent.inject_fault(CALLS[0], "slow", h.port, seconds=SLOW)
     task = await h.upgrade()
     for before in range(index):
         await until_running(h, task.task_id, before)
         if before + 1 < index:
-            await h.agent.inject_fault(CALLS[before + 1], "slow", h.port, seconds=0.3)
+            await h.agent.inject_fault(CALLS[before + 1], "slow", h.port, seconds=SLOW)
         else:
             await h.agent.inject_fault(CALLS[index], "fail", h.port)
     return task
