@@ -90,24 +90,21 @@ async def get_service(request: web.Request) -> web.StreamResponse:
     return ok(request, service_view(service))
 
 
-@routes.post("/api/v2/arbitration/services")
-async def register_service(request: web.Request) -> web.StreamResponse:
-    """Register an arbitration service that already runs, so that arbiter can manage it."""
-    authorize(request, ARBITRATION_CREATE)
-    body = await read_json(
-        request,
-        [
-            Field("name", str),
-            Field("hostId", int),
-            Field("svrPort", int),
-            Field("rpmName", str),
-            Field("installPath", str, required=False),
-            Field("runPath", str, required=False),
-            Field("runUser", str, required=False),
-        ],
-    )
+SERVICE_FIELDS = [
+    Field("name", str),
+    Field("hostId", int),
+    Field("svrPort", int),
+    Field("rpmName", str),
+    Field("installPath", str, required=False),
+    Field("runPath", str, required=False),
+    Field("runUser", str, required=False),
+]
+
+
+async def read_service_spec(request: web.Request) -> ServiceSpec:
+    body = await read_json(request, SERVICE_FIELDS)
     install_path = body.get("installPath") or "/home/admin/oceanbase"
-    spec = ServiceSpec(
+    return ServiceSpec(
         name=body["name"],
         host_id=body["hostId"],
         svr_port=body["svrPort"],
@@ -116,6 +113,16 @@ async def register_service(request: web.Request) -> web.StreamResponse:
         run_user=body.get("runUser") or "admin",
         rpm_name=body["rpmName"],
     )
+
+
+@routes.post("/api/v2/arbitration/services/register")
+async def register_service(request: web.Request) -> web.StreamResponse:
+    """Register an arbitration service that already runs, so that arbiter can manage it.
+
+    An arbiter extension: OCP's `POST /api/v2/arbitration/services` creates (installs) a new one.
+    """
+    authorize(request, ARBITRATION_CREATE)
+    spec = await read_service_spec(request)
     service = await request.app[GATE].call(
         request.app[ARBITER].register_service, spec, caller(request)
     )

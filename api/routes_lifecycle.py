@@ -1,4 +1,4 @@
-"""Start, stop, restart and delete an arbitration service: each answers the task that does it."""
+"""Create, start, stop, restart and delete an arbitration service: each answers its task."""
 
 from collections.abc import Callable
 
@@ -9,7 +9,8 @@ from api.body import path_id
 from api.context import caller
 from api.envelope import ok
 from api.keys import ARBITER, GATE
-from api.users import ARBITRATION_DELETE, ARBITRATION_UPDATE
+from api.routes_inventory import read_service_spec
+from api.users import ARBITRATION_CREATE, ARBITRATION_DELETE, ARBITRATION_UPDATE
 from api.views import task_view
 from domain.task import Task
 from infrastructure.application import Caller
@@ -24,6 +25,17 @@ async def _lifecycle(
     authorize(request, permission)
     service_id = path_id(request, "id")
     task = await request.app[GATE].call(command, service_id, caller(request))
+    return ok(request, task_view(task))
+
+
+@routes.post("/api/v2/arbitration/services")
+async def create(request: web.Request) -> web.StreamResponse:
+    """OCP's create: install and start a new arbitration service on a registered host."""
+    authorize(request, ARBITRATION_CREATE)
+    spec = await read_service_spec(request)
+    _, task = await request.app[GATE].call(
+        request.app[ARBITER].create_service, spec, caller(request)
+    )
     return ok(request, task_view(task))
 
 

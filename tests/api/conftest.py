@@ -196,7 +196,7 @@ async def seed(api: Api) -> int:
         assert package.status == 200, package.body
     service = await api.call(
         "POST",
-        "/api/v2/arbitration/services",
+        "/api/v2/arbitration/services/register",
         {"name": "arb-1", "hostId": host.data["id"], "svrPort": 2882, "rpmName": OLD_RPM},
     )
     assert service.status == 200, service.body

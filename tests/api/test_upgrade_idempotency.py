@@ -119,7 +119,7 @@ async def seed_second_service(api: Api) -> int:
     host_id = (await api.call("GET", "/api/v2/compute/hosts")).data["contents"][0]["id"]
     reply = await api.call(
         "POST",
-        "/api/v2/arbitration/services",
+        "/api/v2/arbitration/services/register",
         {
             "name": "arb-2",
             "hostId": host_id,

@@ -48,7 +48,7 @@ async def engine_api(
         for rpm in (OLD_RPM, NEW_RPM):
             await api.call("POST", "/api/v2/software-packages", {"name": rpm})
         body = {"name": "arb", "hostId": host.data["id"], "svrPort": 2882, "rpmName": OLD_RPM}
-        service = await api.call("POST", SERVICES, body)
+        service = await api.call("POST", f"{SERVICES}/register", body)
         await agent.adopt(2882, OLD_RPM, "RUNNING", "seed")
         yield api, agent, service.data["id"]
 
@@ -143,3 +143,32 @@ async def test_lifecycle_routes(
         await _until(api, deleted.data["id"], "SUCCESSFUL")
         assert (await api.call("GET", f"{SERVICES}/{service_id}")).data["status"] == "DELETED"
         assert (await agent.status(2882))["state"] == "ABSENT"
+
+
+async def test_create_route_installs_and_starts_a_new_service(
+    store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine_api(store, tmp_path, monkeypatch) as (api, agent, service_id):
+        host_id = (await api.call("GET", f"{SERVICES}/{service_id}")).data["hostId"]
+        body = {"name": "arb-new", "hostId": host_id, "svrPort": 2890, "rpmName": NEW_RPM}
+        await _refused_body(api, SERVICES, {**body, "svrPort": 2882}, 10009)
+        created = await api.call("POST", SERVICES, body)
+        assert created.status == 200, created.body
+        assert created.data["name"] == "Create arbitration service"
+        assert [s["status"] for s in created.data["subtasks"]][1:] == ["PENDING"] * 3
+        await _until(api, created.data["id"], "SUCCESSFUL")
+        services = (await api.call("GET", f"{SERVICES}?keyword=arb-new")).data
+        (service,) = services["contents"]
+        assert (service["status"], service["rpmName"], service["activeTaskId"]) == (
+            "RUNNING",
+            NEW_RPM,
+            None,
+        )
+        assert await agent.status(2890) == {"port": 2890, "state": "RUNNING", "rpmName": NEW_RPM}
+
+
+async def _refused_body(api: Api, path: str, body: dict[str, Any], code: int) -> None:
+    head = api.head()
+    reply = await api.call("POST", path, body)
+    assert (reply.status, reply.error["code"]) == (409, code), reply.body
+    assert api.head() == head

@@ -112,7 +112,7 @@ class Cluster:
                 "rpmName": OLD_RPM,
             }
             node = number % len(self.nodes)
-            service = await self.call(node, "POST", "/api/v2/arbitration/services", body)
+            service = await self.call(node, "POST", "/api/v2/arbitration/services/register", body)
             return service["id"], agent
 
         self.services = await bounded([one(n) for n in range(count)], 8)
