@@ -52,7 +52,10 @@ class Subtask:
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> "Subtask":
         """A subtask as `TaskCreated` describes it (see `chain_specs`)."""
-        return cls.from_dict({**spec, "operation": Operation.EXECUTE, "runs": []})
+        # Built directly, not through from_dict: every replay of a task's creation comes here,
+        # and a fresh subtask has no runs to convert.
+        status = SubtaskStatus(spec["status"])
+        return cls(**{**spec, "status": status, "operation": Operation.EXECUTE, "runs": []})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Subtask":

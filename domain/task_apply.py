@@ -135,11 +135,13 @@ def on_task_event(task: "Task", event: "Task.TaskEvent") -> None:
 
 def settle(task: "Task", timestamp: datetime) -> None:
     """Consequences of a transition: schedule forward, or walk the rollback upstream."""
+    # Nothing here changes the task's operation: whether it rolls back is fixed for the walk.
+    rolling_back = task.rolling_back
     changed = True
     while changed:
         changed = False
         for subtask in task.subtasks:
-            if task.rolling_back:
+            if rolling_back:
                 if subtask.status is _S.SUCCESSFUL and task.destination(subtask, "undo"):
                     _undo(task, subtask)
                     changed = True
