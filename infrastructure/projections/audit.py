@@ -54,6 +54,7 @@ class AuditLog:
     name = "audit"
     topics: tuple[str, ...] = ()
     tables: tuple[str, ...] = (TABLE,)
+    compares = True
 
     def create(self, tx: Tx) -> None:
         tx.execute(

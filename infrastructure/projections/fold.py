@@ -23,15 +23,16 @@ class Fold:
         """After a rolled-back batch the cached states ran ahead of the view: drop them."""
         self._cache.clear()
 
-    def step(self, event: Aggregate.Event) -> tuple[Any, Any]:
-        """(the aggregate before the event or None, the aggregate after it)."""
+    def step(self, event: Aggregate.Event, summarise: bool = True) -> tuple[Any, Any]:
+        """(a Summary of the aggregate before the event or None, the aggregate after it);
+        without `summarise` the Summary is always None (it costs a pass over the subtasks)."""
         key = event.originator_id
         before = self._cache.pop(key, None)
         if event.originator_version == 1:
             before = None
         elif before is None or before.version != event.originator_version - 1:
             before = self._app.repository.get(key, version=event.originator_version - 1)
-        summary = None if before is None else Summary.of(before)
+        summary = None if before is None or not summarise else Summary.of(before)
         after = event.mutate(before)
         self._cache[key] = after
         if len(self._cache) > CACHE_SIZE:

@@ -40,6 +40,7 @@ class TaskList:
     name = "tasks"
     topics: tuple[str, ...] = (*topics_of(Task), ArbitrationService.Registered.TOPIC)
     tables: tuple[str, ...] = (TABLE, HOSTS)
+    compares = False
 
     def create(self, tx: Tx) -> None:
         tx.execute(
