@@ -93,7 +93,7 @@ class Projections:
                     )
                     for notification in notifications:
                         event = cast(Aggregate.Event, self.app.mapper.to_domain_event(notification))
-                        before, after = fold.step(event)
+                        before, after = fold.step(event, projection.compares)
                         projection.apply(tx, notification.id, event, before, after)
                     full = len(notifications) == limit
                     reached = notifications[-1].id if full else stop
