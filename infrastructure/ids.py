@@ -4,16 +4,9 @@ One counter row in the store's own database, advanced under its row lock (Postgr
 database write lock (SQLite); each process takes a block at a time so most requests cost no query.
 """
 
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
-import psycopg
-from psycopg.conninfo import make_conninfo
-
-from infrastructure.store import StoreConfig
+from infrastructure.store import StoreConfig, plain_transaction
 
 FIRST_ID = 1000
 BLOCK = 64
@@ -41,7 +34,7 @@ class IdAllocator:
             f"UPDATE {schema}arbiter_ids SET next_id = next_id + {mark} "  # noqa: S608
             "WHERE one = 1 RETURNING next_id"
         )
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(self._create_sql)
             cursor.execute(self._seed_sql)
 
@@ -57,23 +50,8 @@ class IdAllocator:
 
     def _advance(self, count: int) -> int:
         """Reserve `count` ids; returns the end (exclusive) of the reserved range."""
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(self._advance_sql, (count,))
             row = cursor.fetchone()
         assert row is not None
         return int(row[0])
-
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        if self._store.is_postgres:
-            conninfo = make_conninfo(**self._store.postgres_conninfo)
-            with psycopg.connect(conninfo) as pg, pg.cursor() as cursor:
-                yield cursor
-            return
-        lite = sqlite3.connect(self._store.sqlite_path, timeout=30, isolation_level=None)
-        try:
-            lite.execute("BEGIN IMMEDIATE")
-            yield lite.cursor()
-            lite.execute("COMMIT")
-        finally:
-            lite.close()

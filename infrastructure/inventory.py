@@ -63,44 +63,60 @@ class InventoryUseCases(BaseApp):
 
     def register_service(self, spec: ServiceSpec, caller: Caller) -> ArbitrationService:
         """Record an arbitration service that already runs on a host, so arbiter can manage it."""
+        host, rpm = self.host_and_rpm(spec)
+
+        def command() -> ArbitrationService:
+            service, directories = self.new_service(spec, host, rpm, ServiceStatus.RUNNING, caller)
+            self.save(service, *directories)
+            return service
+
+        return self.retrying(command)
+
+    def host_and_rpm(self, spec: ServiceSpec) -> tuple[Host, RpmName]:
+        """The spec's host and rpm, provided the rpm is built for the host's architecture."""
         rpm = RpmName.parse(spec.rpm_name)
         host = self.get_host(spec.host_id)
         if rpm.architecture != host.architecture:
             message = f"rpm is for {rpm.architecture} but the host is {host.architecture}"
             raise IllegalArgument(message, [FieldError("rpmName", spec.rpm_name, message)])
+        return host, rpm
 
-        def command() -> ArbitrationService:
-            services = self.directory("services", caller)
-            ports = self._ports_of(spec.host_id, caller)
-            for entry in ports.entries:
-                port, other = entry.split(":")
-                if int(port) == spec.svr_port:
-                    raise AlreadyExists(
-                        f"host {host.ip_address} already runs arbitration service "
-                        f"{other} on port {spec.svr_port}"
-                    )
-            (service_id,) = self.ids.allocate(1)
-            service = ArbitrationService.register(
-                actor=caller.actor,
-                trace_id=caller.trace_id,
-                status=ServiceStatus.RUNNING,
-                service_id=service_id,
-                name=spec.name,
-                host_id=spec.host_id,
-                svr_ip=host.ip_address,
-                svr_port=spec.svr_port,
-                install_path=spec.install_path,
-                run_path=spec.run_path,
-                run_user=spec.run_user,
-                software_version=str(rpm.version),
-                rpm_name=rpm.name,
-            )
-            services.add(service_id, caller.actor, caller.trace_id)
-            ports.add(f"{spec.svr_port}:{service_id}", caller.actor, caller.trace_id)
-            self.save(service, services, ports)
-            return service
+    def new_service(
+        self, spec: ServiceSpec, host: Host, rpm: RpmName, status: ServiceStatus, caller: Caller
+    ) -> tuple[ArbitrationService, list[Directory]]:
+        """A new service record on a free port, with the directory entries to save beside it."""
+        services = self.directory("services", caller)
+        ports = self._ports_of(spec.host_id, caller)
+        for entry in ports.entries:
+            port, other = entry.split(":")
+            if int(port) == spec.svr_port and not self._deleted(int(other)):
+                raise AlreadyExists(
+                    f"host {host.ip_address} already runs arbitration service "
+                    f"{other} on port {spec.svr_port}"
+                )
+        (service_id,) = self.ids.allocate(1)
+        service = ArbitrationService.register(
+            actor=caller.actor,
+            trace_id=caller.trace_id,
+            status=status,
+            service_id=service_id,
+            name=spec.name,
+            host_id=spec.host_id,
+            svr_ip=host.ip_address,
+            svr_port=spec.svr_port,
+            install_path=spec.install_path,
+            run_path=spec.run_path,
+            run_user=spec.run_user,
+            software_version=str(rpm.version),
+            rpm_name=rpm.name,
+        )
+        services.add(service_id, caller.actor, caller.trace_id)
+        ports.add(f"{spec.svr_port}:{service_id}", caller.actor, caller.trace_id)
+        return service, [services, ports]
 
-        return self.retrying(command)
+    def _deleted(self, service_id: int) -> bool:
+        service = self.find(service_uuid(service_id), ArbitrationService)
+        return service is not None and service.status is ServiceStatus.DELETED
 
     def _ports_of(self, host_id: int, caller: Caller) -> Directory:
         """The ports registered on one host ("port:serviceId"): checking a new registration

@@ -1,8 +1,15 @@
 """Where the events live: SQLite under the data directory, or PostgreSQL from a URL."""
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+from psycopg.conninfo import make_conninfo
 
 
 @dataclass(frozen=True)
@@ -80,3 +87,22 @@ def store_for(database_url: str | None, data_dir: Path) -> StoreConfig:
     if database_url:
         return postgres_store(database_url)
     return sqlite_store(data_dir / "events.sqlite")
+
+
+@contextmanager
+def plain_transaction(store: StoreConfig) -> Iterator[Any]:
+    """A cursor in one transaction on the store's own database, for our plain tables.
+
+    SQLite takes the write lock up front (BEGIN IMMEDIATE) so read-then-write cannot deadlock.
+    """
+    if store.is_postgres:
+        with psycopg.connect(make_conninfo(**store.postgres_conninfo)) as pg, pg.cursor() as cursor:
+            yield cursor
+        return
+    lite = sqlite3.connect(store.sqlite_path, timeout=30, isolation_level=None)
+    try:
+        lite.execute("BEGIN IMMEDIATE")
+        yield lite.cursor()
+        lite.execute("COMMIT")
+    finally:
+        lite.close()

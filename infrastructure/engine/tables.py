@@ -5,16 +5,9 @@ kept as plain rows, and every row can be rebuilt (the queue from the notificatio
 nodes from the next heartbeats).
 """
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 from uuid import UUID
 
-import psycopg
-from psycopg.conninfo import make_conninfo
-
-from infrastructure.store import StoreConfig
+from infrastructure.store import StoreConfig, plain_transaction
 
 
 class EngineTables:
@@ -24,7 +17,7 @@ class EngineTables:
         self._schema = f'"{store.postgres_schema}".' if store.is_postgres else ""
         self._mark = "%s" if store.is_postgres else "?"
         real = "DOUBLE PRECISION" if store.is_postgres else "REAL"
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._schema}arbiter_task_queue "
                 "(task_uuid TEXT PRIMARY KEY, version BIGINT NOT NULL)"
@@ -45,14 +38,14 @@ class EngineTables:
     # ---- the queue of unfinished tasks ------------------------------------------------------
 
     def queue_position(self) -> int:
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(f"SELECT position FROM {self._schema}arbiter_queue_position")  # noqa: S608
             return int(cursor.fetchone()[0])
 
     def enqueue(self, tasks: dict[UUID, int], position: int) -> None:
         """Remember tasks that changed (with their newest version) up to a notification position."""
         m = self._mark
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             # One order for every node: two nodes feeding the same notifications never deadlock.
             for task_uuid, version in sorted(tasks.items()):
                 cursor.execute(
@@ -69,14 +62,14 @@ class EngineTables:
             )
 
     def queued(self) -> list[UUID]:
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(f"SELECT task_uuid FROM {self._schema}arbiter_task_queue")  # noqa: S608
             return [UUID(row[0]) for row in cursor.fetchall()]
 
     def dequeue(self, task_uuid: UUID, version: int) -> None:
         """Forget a finished task, unless an event newer than the one seen has re-opened it."""
         m = self._mark
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(
                 f"DELETE FROM {self._schema}arbiter_task_queue "  # noqa: S608
                 f"WHERE task_uuid = {m} AND version <= {m}",
@@ -87,7 +80,7 @@ class EngineTables:
 
     def heartbeat(self, node_id: str, address: str, now: float) -> None:
         m = self._mark
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(
                 f"INSERT INTO {self._schema}arbiter_nodes (node_id, address, last_seen) "  # noqa: S608
                 f"VALUES ({m}, {m}, {m}) ON CONFLICT (node_id) "
@@ -96,7 +89,7 @@ class EngineTables:
             )
 
     def live_nodes(self, since: float) -> set[str]:
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(
                 f"SELECT node_id FROM {self._schema}arbiter_nodes "  # noqa: S608
                 f"WHERE last_seen >= {self._mark}",
@@ -105,21 +98,6 @@ class EngineTables:
             return {str(row[0]) for row in cursor.fetchall()}
 
     def nodes(self) -> list[tuple[str, str, float]]:
-        with self._cursor() as cursor:
+        with plain_transaction(self._store) as cursor:
             cursor.execute(f"SELECT node_id, address, last_seen FROM {self._schema}arbiter_nodes")  # noqa: S608
             return [(str(r[0]), str(r[1]), float(r[2])) for r in cursor.fetchall()]
-
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        if self._store.is_postgres:
-            conninfo = make_conninfo(**self._store.postgres_conninfo)
-            with psycopg.connect(conninfo) as pg, pg.cursor() as cursor:
-                yield cursor
-            return
-        lite = sqlite3.connect(self._store.sqlite_path, timeout=30, isolation_level=None)
-        try:
-            lite.execute("BEGIN IMMEDIATE")
-            yield lite.cursor()
-            lite.execute("COMMIT")
-        finally:
-            lite.close()
