@@ -32,6 +32,12 @@ class Task(Aggregate):
     class Snapshot(BaseSnapshot):
         TOPIC = "arbiter:Task.Snapshot"
 
+        @classmethod
+        def take(cls, aggregate: Any) -> "Task.Snapshot":
+            snapshot = super().take(aggregate)
+            snapshot.state.pop("_index", None)  # derived from the subtasks: not state to store
+            return snapshot
+
         def mutate(self, _: None) -> "Task":
             # JSON brings enums back as plain strings: give them their type again.
             task = cast(Task, super().mutate(None))
@@ -58,7 +64,6 @@ class Task(Aggregate):
 
         def apply(self, aggregate: "Task") -> None:
             task_apply.on_subtask_event(aggregate, self)
-            task_apply.settle(aggregate, self.timestamp)
 
     class SubtaskStarted(SubtaskEvent):
         """A worker claimed the subtask (or took it over from a lost executor)."""
@@ -128,6 +133,7 @@ class Task(Aggregate):
     operation: Operation
     start_time: datetime
     finish_time: datetime | None
+    _index: tuple[list[Subtask], dict[int, Subtask]]
 
     def __init__(self) -> None:
         """State is set by `Created.apply`, so that snapshots and replays share one path."""
@@ -179,10 +185,12 @@ class Task(Aggregate):
         return self.status is not TaskStatus.RUNNING
 
     def subtask(self, subtask_id: int) -> Subtask:
-        for subtask in self.subtasks:
-            if subtask.id == subtask_id:
-                return subtask
-        raise KeyError(subtask_id)
+        # Replays look subtasks up several times per event: index them once per subtask list
+        # (a restored snapshot or a new task has a new list, hence the identity check).
+        index = getattr(self, "_index", None)
+        if index is None or index[0] is not self.subtasks:
+            index = self._index = (self.subtasks, {s.id: s for s in self.subtasks})
+        return index[1][subtask_id]
 
     def ready_subtasks(self) -> list[Subtask]:
         return [s for s in self.subtasks if s.status is _S.READY]
@@ -296,6 +304,12 @@ class Task(Aggregate):
             rules.SUBTASK_RULES, trigger, subtask.status, self._guards(subtask)
         )
         return None if dest is None else SubtaskStatus(dest)
+
+    def guard_readers(self, subtask: Subtask) -> list[Subtask]:
+        """The subtasks whose guards (`_GUARD_VALUES`) read `subtask`'s status: itself and its
+        neighbours. Keep in step with those guards."""
+        neighbours = (*subtask.upstreams, *subtask.downstreams)
+        return [subtask, *(self.subtask(i) for i in neighbours)]
 
     def _subtask_or_invalid(self, subtask_id: int) -> Subtask:
         try:

@@ -40,6 +40,7 @@ def on_created(task: "Task", event: "Task.Created") -> None:
 
 
 def on_subtask_event(task: "Task", event: "Task.SubtaskEvent") -> None:
+    rolling_back = task.rolling_back
     subtask = task.subtask(event.subtask_id)
     kind = type(event).__name__
     if kind == "SubtaskStarted":
@@ -53,6 +54,14 @@ def on_subtask_event(task: "Task", event: "Task.SubtaskEvent") -> None:
     assert destination is not None, f"{kind} is not allowed from {subtask.status}"
     _HANDLERS[kind](task, subtask, event)
     subtask.status = destination
+    # Every event after the creation left the task settled (nothing more could move). This one
+    # changed one subtask's status: unless the task's direction changed too, only a subtask
+    # whose guards read that status can move now, so look at those before walking them all.
+    settled_before = event.originator_version > 2 and task.rolling_back == rolling_back
+    if not settled_before or any(_move_of(task, s) for s in task.guard_readers(subtask)):
+        settle(task, event.timestamp)
+    else:
+        _finish(task, event.timestamp)
 
 
 def _started(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
@@ -135,19 +144,30 @@ def on_task_event(task: "Task", event: "Task.TaskEvent") -> None:
 
 def settle(task: "Task", timestamp: datetime) -> None:
     """Consequences of a transition: schedule forward, or walk the rollback upstream."""
-    # Nothing here changes the task's operation: whether it rolls back is fixed for the walk.
-    rolling_back = task.rolling_back
     changed = True
     while changed:
         changed = False
         for subtask in task.subtasks:
-            if rolling_back:
-                if subtask.status is _S.SUCCESSFUL and task.destination(subtask, "undo"):
-                    _undo(task, subtask)
-                    changed = True
-            elif subtask.status is _S.PENDING and task.destination(subtask, "schedule"):
+            trigger = _move_of(task, subtask)
+            if trigger == "undo":
+                _undo(task, subtask)
+            elif trigger == "schedule":
                 _move(task, subtask, "schedule")
-                changed = True
+            changed = changed or trigger is not None
+    _finish(task, timestamp)
+
+
+def _move_of(task: "Task", subtask: Subtask) -> str | None:
+    """The trigger settling moves `subtask` by now, if any."""
+    if task.rolling_back:
+        if subtask.status is _S.SUCCESSFUL and task.destination(subtask, "undo"):
+            return "undo"
+    elif subtask.status is _S.PENDING and task.destination(subtask, "schedule"):
+        return "schedule"
+    return None
+
+
+def _finish(task: "Task", timestamp: datetime) -> None:
     task.finish_time = None if not task.is_finished else (task.finish_time or timestamp)
 
 
