@@ -74,7 +74,7 @@ class Work:
 class EngineUseCases(LifecycleUseCases):
     def __init__(self, store: StoreConfig, node_address: str) -> None:
         super().__init__(store, node_address)
-        self.engine_tables = EngineTables(store)
+        self.engine_tables = EngineTables(store, getattr(self.recorder, "datastore", None))
         self.save_listeners: list[Callable[[], None]] = []
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
@@ -101,7 +101,7 @@ class EngineUseCases(LifecycleUseCases):
         self.engine_tables.enqueue(newest, notifications[-1].id)
         return len(notifications)
 
-    def queued_tasks(self) -> list[UUID]:
+    def queued_tasks(self) -> dict[UUID, int]:
         return self.engine_tables.queued()
 
     def work_of(self, task_uuid: UUID, live_nodes: set[str]) -> Work | None:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import tuple_row
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,22 @@ def store_for(database_url: str | None, data_dir: Path) -> StoreConfig:
 
 
 @contextmanager
-def plain_transaction(store: StoreConfig) -> Iterator[Any]:
+def plain_transaction(store: StoreConfig, datastore: Any = None) -> Iterator[Any]:
     """A cursor in one transaction on the store's own database, for our plain tables.
 
     SQLite takes the write lock up front (BEGIN IMMEDIATE) so read-then-write cannot deadlock.
+    On PostgreSQL, `datastore` (the event store's, eventsourcing's PostgresDatastore) lends a
+    pooled connection: tables used several times per engine sweep must not pay a new server
+    connection (a new server process) each time.
     """
+    if store.is_postgres and datastore is not None:
+        with (
+            datastore.get_connection() as pg,
+            pg.transaction(),
+            pg.cursor(row_factory=tuple_row) as cursor,
+        ):
+            yield cursor
+        return
     if store.is_postgres:
         with psycopg.connect(make_conninfo(**store.postgres_conninfo)) as pg, pg.cursor() as cursor:
             yield cursor

@@ -5,19 +5,21 @@ kept as plain rows, and every row can be rebuilt (the queue from the notificatio
 nodes from the next heartbeats).
 """
 
+from typing import Any
 from uuid import UUID
 
 from infrastructure.store import StoreConfig, plain_transaction
 
 
 class EngineTables:
-    def __init__(self, store: StoreConfig) -> None:
+    def __init__(self, store: StoreConfig, datastore: Any = None) -> None:
         self._store = store
+        self._datastore = datastore  # the event store's connection pool (plain_transaction)
         # Table names are ours, never user input.
         self._schema = f'"{store.postgres_schema}".' if store.is_postgres else ""
         self._mark = "%s" if store.is_postgres else "?"
         real = "DOUBLE PRECISION" if store.is_postgres else "REAL"
-        with plain_transaction(self._store) as cursor:
+        with plain_transaction(self._store, self._datastore) as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._schema}arbiter_task_queue "
                 "(task_uuid TEXT PRIMARY KEY, version BIGINT NOT NULL)"
@@ -38,14 +40,14 @@ class EngineTables:
     # ---- the queue of unfinished tasks ------------------------------------------------------
 
     def queue_position(self) -> int:
-        with plain_transaction(self._store) as cursor:
+        with plain_transaction(self._store, self._datastore) as cursor:
             cursor.execute(f"SELECT position FROM {self._schema}arbiter_queue_position")  # noqa: S608
             return int(cursor.fetchone()[0])
 
     def enqueue(self, tasks: dict[UUID, int], position: int) -> None:
         """Remember tasks that changed (with their newest version) up to a notification position."""
         m = self._mark
-        with plain_transaction(self._store) as cursor:
+        with plain_transaction(self._store, self._datastore) as cursor:
             # One order for every node: two nodes feeding the same notifications never deadlock.
             for task_uuid, version in sorted(tasks.items()):
                 cursor.execute(
@@ -61,15 +63,16 @@ class EngineTables:
                 (position, position),
             )
 
-    def queued(self) -> list[UUID]:
-        with plain_transaction(self._store) as cursor:
-            cursor.execute(f"SELECT task_uuid FROM {self._schema}arbiter_task_queue")  # noqa: S608
-            return [UUID(row[0]) for row in cursor.fetchall()]
+    def queued(self) -> dict[UUID, int]:
+        """Every unfinished task, with the newest version the queue has seen of it."""
+        with plain_transaction(self._store, self._datastore) as cursor:
+            cursor.execute(f"SELECT task_uuid, version FROM {self._schema}arbiter_task_queue")  # noqa: S608
+            return {UUID(row[0]): int(row[1]) for row in cursor.fetchall()}
 
     def dequeue(self, task_uuid: UUID, version: int) -> None:
         """Forget a finished task, unless an event newer than the one seen has re-opened it."""
         m = self._mark
-        with plain_transaction(self._store) as cursor:
+        with plain_transaction(self._store, self._datastore) as cursor:
             cursor.execute(
                 f"DELETE FROM {self._schema}arbiter_task_queue "  # noqa: S608
                 f"WHERE task_uuid = {m} AND version <= {m}",
@@ -80,7 +83,7 @@ class EngineTables:
 
     def heartbeat(self, node_id: str, address: str, now: float) -> None:
         m = self._mark
-        with plain_transaction(self._store) as cursor:
+        with plain_transaction(self._store, self._datastore) as cursor:
             cursor.execute(
                 f"INSERT INTO {self._schema}arbiter_nodes (node_id, address, last_seen) "  # noqa: S608
                 f"VALUES ({m}, {m}, {m}) ON CONFLICT (node_id) "
@@ -89,7 +92,7 @@ class EngineTables:
             )
 
     def live_nodes(self, since: float) -> set[str]:
-        with plain_transaction(self._store) as cursor:
+        with plain_transaction(self._store, self._datastore) as cursor:
             cursor.execute(
                 f"SELECT node_id FROM {self._schema}arbiter_nodes "  # noqa: S608
                 f"WHERE last_seen >= {self._mark}",
@@ -98,6 +101,6 @@ class EngineTables:
             return {str(row[0]) for row in cursor.fetchall()}
 
     def nodes(self) -> list[tuple[str, str, float]]:
-        with plain_transaction(self._store) as cursor:
+        with plain_transaction(self._store, self._datastore) as cursor:
             cursor.execute(f"SELECT node_id, address, last_seen FROM {self._schema}arbiter_nodes")  # noqa: S608
             return [(str(r[0]), str(r[1]), float(r[2])) for r in cursor.fetchall()]
