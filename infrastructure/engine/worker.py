@@ -8,6 +8,7 @@ once, and a periodic sweep is the safety net for everything else (other nodes, l
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -42,6 +43,8 @@ class Engine:
         self._wake = asyncio.Event()
         self._last_beat = 0.0
         self._listener: Callable[[], None] | None = None
+        self._idle: dict[UUID, int] = {}  # task -> queued version at which it offered nothing
+        self._next_full_sweep = 0.0
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -113,27 +116,44 @@ class Engine:
         # This node's own subtasks count as orphaned unless one of its runs holds them (a run it
         # abandoned when it fenced itself out): `_launch` skips the ones it is running.
         live.discard(self.node_id)
-        for task_uuid in await self.gate.call(self.app.queued_tasks):
+        queued = await self.gate.call(self.app.queued_tasks)
+        # A task that offered this node nothing at a queued version offers nothing until a new
+        # event changes it, except an executor going silent: every heartbeat period the sweep
+        # reads them all. Without this, every node re-read every unfinished task on every wake.
+        full = time.monotonic() >= self._next_full_sweep
+        if full:
+            self._next_full_sweep = time.monotonic() + self.settings.heartbeat_seconds
+        self._idle = {t: v for t, v in self._idle.items() if queued.get(t) == v}
+        order = list(queued.items())
+        random.shuffle(order)  # nodes sweeping in one order would all race for the same subtasks
+        for task_uuid, version in order:
+            if len(self.runs) >= self.settings.engine_workers:
+                return  # no room for another run; the next sweep carries on
+            if not full and task_uuid in self._idle:
+                continue
             try:
-                await self._serve_task(task_uuid, live)
+                if await self._serve_task(task_uuid, live):
+                    self._idle[task_uuid] = version
             except Exception:  # one broken task must not starve the others
                 log.exception("engine could not serve task %s; it stays queued", task_uuid)
 
-    async def _serve_task(self, task_uuid: UUID, live: set[str]) -> None:
+    async def _serve_task(self, task_uuid: UUID, live: set[str]) -> bool:
+        """Launch what the task offers; True when it offered this node nothing to do."""
         work = await self.gate.call(self.app.work_of, task_uuid, live)
         if work is None:
-            return
+            return False
         if work.unreleased is not None:
             agent = self.agents(work.unreleased.agent_address)
             _, effect = await truth(agent, work.unreleased, [])
             await self.gate.call(self.app.release_service, work.unreleased, effect)
         if work.finished:
             await self.gate.call(self.app.forget_task, task_uuid, work.version)
-            return
+            return False
         for subtask_id in work.ready:
             await self._launch(work.task_id, subtask_id, None)
         for subtask_id, executor in work.orphaned:
             await self._launch(work.task_id, subtask_id, executor)
+        return not work.ready and not work.orphaned
 
     async def _launch(self, task_id: int, subtask_id: int, lost_executor: str | None) -> None:
         key = (task_id, subtask_id)
