@@ -7,7 +7,7 @@ tracking position commit in one local transaction (exactly once) without a secon
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -132,21 +132,35 @@ class ViewDB:
 class Tx:
     """Statements of one transaction. `write` defers a statement: runs of the same statement go
     to the database in one executemany (one pipeline on PostgreSQL) instead of a round trip
-    each; anything read with `execute` sees every earlier write."""
+    each; anything read with `execute` sees every earlier write. A write under a `key` replaces
+    the pending write under the same key, in its place: a row that several events of one batch
+    change goes to the database once."""
 
     def __init__(self, db: ViewDB, conn: Any) -> None:
         self._db = db
         self._conn = conn
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        self._keyed: dict[Hashable, int] = {}  # key -> index in _pending
 
     def table(self, name: str) -> str:
         return self._db.table(name)
 
-    def write(self, sql: str, params: Sequence[Any]) -> None:
+    def write(self, sql: str, params: Sequence[Any], key: Hashable | None = None) -> None:
+        if key is not None and key in self._keyed:
+            self._pending[self._keyed[key]] = (sql, tuple(params))
+            return
+        if key is not None:
+            self._keyed[key] = len(self._pending)
         self._pending.append((sql, tuple(params)))
+
+    def pending(self, key: Hashable) -> str | None:
+        """The statement still waiting under `key`, if any."""
+        index = self._keyed.get(key)
+        return None if index is None else self._pending[index][0]
 
     def flush(self) -> None:
         pending, self._pending = self._pending, []
+        self._keyed = {}
         start = 0
         while start < len(pending):
             sql = pending[start][0]

@@ -74,19 +74,11 @@ class TaskList:
             )
             return
         task: Task = after
-        if event.originator_version == 1:
-            # The host comes from the service's row, inside the same statement (no round trip).
-            values = [
-                f"(SELECT host_id FROM {tx.table(HOSTS)} WHERE service_id = ?)"  # noqa: S608
-                if c == "host_id"
-                else "?"
-                for c in COLUMNS
-            ]
-            tx.write(
-                f"INSERT INTO {tx.table(TABLE)} ({', '.join(COLUMNS)}) "  # noqa: S608
-                f"VALUES ({', '.join(values)})",
-                _row(task),
-            )
+        key = (TABLE, task.task_id)
+        insert = _insert(tx)
+        if event.originator_version == 1 or tx.pending(key) == insert:
+            # A task created in this batch is inserted once, as it is at the batch's end.
+            tx.write(insert, _row(task), key)
             return
         tx.write(
             f"UPDATE {tx.table(TABLE)} SET status = ?, operation = ?, "  # noqa: S608
@@ -99,7 +91,22 @@ class TaskList:
                 task.version,
                 task.task_id,
             ),
+            key,
         )
+
+
+def _insert(tx: Tx) -> str:
+    # The host comes from the service's row, inside the same statement (no round trip).
+    values = [
+        f"(SELECT host_id FROM {tx.table(HOSTS)} WHERE service_id = ?)"  # noqa: S608
+        if c == "host_id"
+        else "?"
+        for c in COLUMNS
+    ]
+    return (
+        f"INSERT INTO {tx.table(TABLE)} ({', '.join(COLUMNS)}) "  # noqa: S608
+        f"VALUES ({', '.join(values)})"
+    )
 
 
 def _row(task: Task) -> tuple[Any, ...]:
