@@ -5,7 +5,7 @@ the transition and its consequences (scheduling, the rollback walk), which are p
 of the state, so a replay rebuilds exactly the same task.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -297,16 +297,23 @@ class Task(Aggregate):
     # ---- rule checks ---------------------------------------------------------------------
 
     def _guards(self, subtask: Subtask) -> Mapping[str, bool]:
-        return _Guards(self, subtask)
+        return {
+            rules.ROLLING_BACK: self.rolling_back,
+            rules.PROHIBIT_SKIP: subtask.prohibit_skip,
+            rules.UPSTREAMS_SUCCESSFUL: _all_in(self, subtask.upstreams, _S.SUCCESSFUL),
+            rules.DOWNSTREAMS_PENDING: _all_in(self, subtask.downstreams, _S.PENDING),
+        }
 
     def destination(self, subtask: Subtask, trigger: str) -> SubtaskStatus | None:
-        dest = rules.destination(
-            rules.SUBTASK_RULES, trigger, subtask.status, self._guards(subtask)
-        )
-        return None if dest is None else SubtaskStatus(dest)
+        guards = self._guards(subtask)
+        key = (rules.SUBTASK_RULES, trigger, subtask.status, *guards.items())
+        if key not in _ANSWERS:
+            dest = rules.destination(rules.SUBTASK_RULES, trigger, subtask.status, guards)
+            _ANSWERS[key] = None if dest is None else SubtaskStatus(dest)
+        return _ANSWERS[key]
 
     def guard_readers(self, subtask: Subtask) -> list[Subtask]:
-        """The subtasks whose guards (`_GUARD_VALUES`) read `subtask`'s status: itself and its
+        """The subtasks whose guards (`_guards`) read `subtask`'s status: itself and its
         neighbours. Keep in step with those guards."""
         neighbours = (*subtask.upstreams, *subtask.downstreams)
         return [subtask, *(self.subtask(i) for i in neighbours)]
@@ -350,33 +357,6 @@ def _all_in(task: Task, ids: list[int], status: SubtaskStatus) -> bool:
     return all(task.subtask(i).status is status for i in ids)
 
 
-# How the aggregate evaluates each guard the rule table names.
-_GUARD_VALUES: dict[str, Callable[[Task, Subtask], bool]] = {
-    rules.ROLLING_BACK: lambda task, _: task.rolling_back,
-    rules.PROHIBIT_SKIP: lambda _, subtask: subtask.prohibit_skip,
-    rules.UPSTREAMS_SUCCESSFUL: lambda task, s: _all_in(task, s.upstreams, _S.SUCCESSFUL),
-    rules.DOWNSTREAMS_PENDING: lambda task, s: _all_in(task, s.downstreams, _S.PENDING),
-}
-
-
-class _Guards(Mapping[str, bool]):
-    """A subtask's guards, each evaluated only when a transition of the table asks for it:
-    replays ask for destinations many times per event, and most transitions need one guard."""
-
-    def __init__(self, task: Task, subtask: Subtask) -> None:
-        self._task = task
-        self._subtask = subtask
-
-    def __getitem__(self, name: str) -> bool:
-        return _GUARD_VALUES[name](self._task, self._subtask)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        # What the rule table calls: one call less than Mapping.get's try/except around [].
-        value = _GUARD_VALUES.get(name)
-        return default if value is None else value(self._task, self._subtask)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_GUARD_VALUES)
-
-    def __len__(self) -> int:
-        return len(_GUARD_VALUES)
+# The rule table's answers, which depend on nothing but the key: replays ask the same few
+# questions again and again. The table is part of the key (tools/mutants.py swaps it).
+_ANSWERS: dict[tuple[Any, ...], SubtaskStatus | None] = {}
