@@ -14,6 +14,7 @@ upgrade of 7 subtasks makes 14.
 
 import argparse
 import asyncio
+import os
 import tempfile
 import threading
 import time
@@ -46,9 +47,11 @@ async def run_upgrades(nodes: int, upgrades: int, timing: Timing) -> dict[str, A
         try:
             await c.register(upgrades)
             started = time.monotonic()
+            before = sum(_cpu_seconds(n.process.pid) for n in c.nodes)
             ids = await c.submit(upgrades, NEW_RPMS[-1])
             tasks = await _settled(c, ids)
             wall = time.monotonic() - started
+            cpu = sum(_cpu_seconds(n.process.pid) for n in c.nodes) - before
         finally:
             if c.session is not None:
                 await c.session.close()
@@ -65,6 +68,7 @@ async def run_upgrades(nodes: int, upgrades: int, timing: Timing) -> dict[str, A
         "upgrades_per_min": round(upgrades / wall * 60),
         "transitions_per_s": round(upgrades * TRANSITIONS_PER_UPGRADE / busy),
         "raw_appends_per_s": raw,
+        "node_cpu_ms_per_transition": round(cpu * 1000 / (upgrades * TRANSITIONS_PER_UPGRADE), 2),
         "ok": all(t["status"] == "SUCCESSFUL" for t in tasks),
     }
 
@@ -78,6 +82,12 @@ async def _settled(c: Cluster, ids: list[int]) -> list[dict[str, Any]]:
             if all(t["status"] != "RUNNING" for t in tasks):
                 return tasks
         await asyncio.sleep(0.25)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _time(text: str) -> datetime:
@@ -126,8 +136,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args()
     timing = replace(Timing(), engine_workers=args.workers)
-    print("| run | nodes | upgrades | wall s | upgrades/min | transitions/s | raw appends/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| run | nodes | upgrades | wall s | upgrades/min | transitions/s "
+        "| node CPU ms/transition | raw appends/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     counts = [int(n) for n in args.nodes.split(",")]
     runs = [(f"agent action {args.action_seconds} s", n, args.action_seconds) for n in counts]
     runs += [("instant agent steps", n, 0.0) for n in counts]
@@ -137,7 +150,8 @@ def main() -> None:
         raw = " / ".join(f"{v} ({k} thr)" for k, v in result["raw_appends_per_s"].items())
         print(
             f"| {label} | {nodes} | {result['upgrades']} | {result['wall_s']} | "
-            f"{result['upgrades_per_min']} | {result['transitions_per_s']} | {raw} |"
+            f"{result['upgrades_per_min']} | {result['transitions_per_s']} | "
+            f"{result['node_cpu_ms_per_transition']} | {raw} |"
             + ("" if result["ok"] else " NOT ALL SUCCESSFUL"),
             flush=True,
         )
