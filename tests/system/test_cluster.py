@@ -32,7 +32,7 @@ NODES, AGENTS, TWINS = 3, 3, 5
 TIMING = Timing()
 AGENT_STEPS = 3  # stop, install, start: the upgrade steps that act on the host
 SERVICES = "/api/v2/arbitration/services?size=2000"
-WAVE_SECONDS = 150.0  # a bound, not the expectation (about 30 s each on a busy 2-core machine)
+WAVE_SECONDS = 150.0  # a bound, not the expectation (about 15 s each on a busy 2-core machine)
 HEAD_START = 3.0  # seconds of the second wave before the kill: some tasks are done by then
 
 
