@@ -12,6 +12,7 @@ One cluster, two waves of upgrades (each service goes OLD -> NEW_RPMS[0] -> NEW_
 import asyncio
 import itertools
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -139,9 +140,9 @@ async def wave_with_a_kill(c: Cluster) -> tuple[list[int], str, list[dict[str, A
     return ids, victim.address, await c.ledgers()
 
 
-async def until_running_on(c: Cluster, ids: list[int], address: str) -> None:
+async def until_running_on(c: Cluster, ids: list[int], address: str, name: str = "") -> None:
     """Read tasks (from the store, through another node) until one has a subtask RUNNING on
-    the node at `address`."""
+    the node at `address` (whose name starts with `name`)."""
     others = [i for i in c.live() if c.nodes[i].address != address]
     deadline = time.monotonic() + WAVE_SECONDS
     for number, task_id in enumerate(itertools.cycle(ids)):
@@ -149,7 +150,9 @@ async def until_running_on(c: Cluster, ids: list[int], address: str) -> None:
             others[number % len(others)], "GET", f"/api/v2/tasks/instances/{task_id}"
         )
         if any(
-            s["status"] == "RUNNING" and s["executor"].startswith(f"{address}#")
+            s["status"] == "RUNNING"
+            and s["executor"].startswith(f"{address}#")
+            and s["name"].startswith(name)
             for s in task["subtasks"]
         ):
             return
@@ -183,3 +186,39 @@ def check_takeovers(tasks: list[Task], victim: str, entries: list[dict[str, Any]
             assert attempts in ([1, 2], [2]), runs  # at most once more
         else:
             assert attempts == [1], runs
+
+
+async def test_a_stalled_node_is_fenced_and_its_late_outcomes_refused(tmp_path: Path) -> None:
+    """SIGSTOP of a node while it runs steps, for two leases: the other node takes them over;
+    resumed, the stalled node saves nothing for its old runs, and no step ever ran twice at the
+    same time."""
+    count = 30
+    with fresh_postgres_schema() as schema:
+        url = f"{POSTGRES_URL}?schema={schema}"
+        with cluster(url, tmp_path, 2, 1, TIMING) as c:
+            await opened(c)
+            try:
+                await c.register(count)
+                # Installs take a second: the stalled node surely holds runs when it stops.
+                await c.agents[0].inject_fault("install", "slow", times=2 * count, seconds=1.0)
+                ids = await c.submit(count, NEW_RPMS[0])
+                stalled = c.nodes[1]
+                await until_running_on(c, ids, stalled.address, "Install")
+                stalled.process.send_signal(signal.SIGSTOP)
+                await asyncio.sleep(2 * TIMING.lease_seconds)
+                stalled.process.send_signal(signal.SIGCONT)
+                await until_settled(c)
+                tasks = await tasks_of(c, ids)
+                entries = of_tasks(await c.ledgers(), ids)
+            finally:
+                await closed(c)
+        store = ArbiterApp(postgres_store(url), "test")
+        try:
+            aggregates = [store.get_task(t) for t in ids]
+        finally:
+            store.close()
+    assert_successful(tasks)
+    # Every subtask the stalled node held was taken over and finished by attempt 2: nothing
+    # its old attempts did on resuming was recorded (fenced out, stopped by its attempt check,
+    # or refused as stale), and the ledger shows no two runs of a step at once.
+    check_takeovers(aggregates, stalled.address, entries)
