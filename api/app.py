@@ -1,5 +1,7 @@
 """The aiohttp application factory."""
 
+import functools
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,8 +37,14 @@ async def trace_middleware(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+@functools.cache
+def _openapi_json() -> str:
+    """Read and parse once: the document does not change while the server runs."""
+    return json.dumps(yaml.safe_load(OPENAPI.read_text()))
+
+
 async def openapi(request: web.Request) -> web.StreamResponse:
-    return web.json_response(yaml.safe_load(OPENAPI.read_text()))
+    return web.Response(text=_openapi_json(), content_type="application/json")
 
 
 def init_app(settings: Settings, users: Directory) -> web.Application:

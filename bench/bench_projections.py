@@ -91,7 +91,7 @@ def rebuild(arbiter: ArbiterApp, name: str) -> float:
 async def list_latency(store: StoreConfig, data_dir: Path, requests: int) -> list[float]:
     settings = Settings(
         data_dir=data_dir,
-        database_url=_url(store),
+        database_url=store.database_url,
         engine_workers=0,
     )
     users = Directory({"admin": User("admin", "", ("admin",), {})}, {"admin": ("TASK_VIEWER",)})
@@ -119,16 +119,6 @@ async def list_latency(store: StoreConfig, data_dir: Path, requests: int) -> lis
             timings.append(time.perf_counter() - started)
     await runner.cleanup()
     return timings
-
-
-def _url(store: StoreConfig) -> str | None:
-    if not store.is_postgres:
-        return None
-    info = store.postgres_conninfo
-    return (
-        f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}"
-        f"?schema={store.postgres_schema}"
-    )
 
 
 def main() -> None:

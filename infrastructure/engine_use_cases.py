@@ -14,6 +14,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from domain.enums import FailureReason, SubtaskStatus, TaskStatus
 from domain.errors import TaskStateInvalid
+from domain.service import ArbitrationService
 from domain.task import Task
 from infrastructure.application import Caller
 from infrastructure.engine.lifecycle import LifecycleUseCases
@@ -113,7 +114,7 @@ class EngineUseCases(LifecycleUseCases):
         service = self.get_service(task.service_id)
         # A task that an operator's skip finished never passed through the engine's save: the
         # engine still owes its service the release and a truthful status.
-        unreleased = task.status is TaskStatus.SUCCESSFUL and service.active_task_id == task.task_id
+        unreleased = _owes_release(task, service)
         return Work(
             task_id=task.task_id,
             version=version,
@@ -191,7 +192,7 @@ class EngineUseCases(LifecycleUseCases):
         def command() -> None:
             task = self.get_task(claim.task_id)
             service = self.get_service(task.service_id)
-            if task.status is not TaskStatus.SUCCESSFUL or service.active_task_id != task.task_id:
+            if not _owes_release(task, service):
                 return
             caller = Caller(ENGINE_ACTOR, claim.trace_id)
             effect(service, caller)
@@ -237,3 +238,8 @@ class EngineUseCases(LifecycleUseCases):
             task.complete_subtask(sid, attempt, log, *who)
         else:
             task.fail_subtask(sid, attempt, FailureReason.ERROR, log, *who)
+
+
+def _owes_release(task: Task, service: ArbitrationService) -> bool:
+    """A SUCCESSFUL task that still holds its service (one unfinished task per service)."""
+    return task.status is TaskStatus.SUCCESSFUL and service.active_task_id == task.task_id

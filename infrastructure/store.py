@@ -41,6 +41,17 @@ class StoreConfig:
     def postgres_schema(self) -> str:
         return self.env.get("POSTGRES_SCHEMA") or "public"
 
+    @property
+    def database_url(self) -> str | None:
+        """The ARBITER_DATABASE_URL naming this store (None for SQLite, found in the data dir)."""
+        if not self.is_postgres:
+            return None
+        info = self.postgres_conninfo
+        return (
+            f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}"
+            f"?schema={self.postgres_schema}"
+        )
+
 
 def sqlite_store(path: Path) -> StoreConfig:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -56,11 +56,4 @@ def store_of(kind: str, directory: Path) -> Iterator[StoreConfig]:
 
 
 def database_url(store: StoreConfig) -> str | None:
-    """The ARBITER_DATABASE_URL that names `store` (None for SQLite, which lives in data_dir)."""
-    if not store.is_postgres:
-        return None
-    info = store.postgres_conninfo
-    return (
-        f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}"
-        f"?schema={store.postgres_schema}"
-    )
+    return store.database_url

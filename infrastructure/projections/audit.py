@@ -63,10 +63,7 @@ class AuditLog:
             "version BIGINT NOT NULL, task_id BIGINT, subtask_id BIGINT, service_id BIGINT, "
             "operation TEXT NOT NULL, status_before TEXT, status_after TEXT, message TEXT NOT NULL)"
         )
-        for column in ("task_id", "service_id", "actor", "trace_id", "time"):
-            tx.execute(
-                f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} ON {tx.table(TABLE)} ({column})"
-            )
+        tx.create_indexes(TABLE, ("task_id", "service_id", "actor", "trace_id", "time"))
 
     def apply(
         self,

@@ -171,6 +171,12 @@ class Tx:
             self._conn.cursor().executemany(self._db._sql(sql), rows)
             start = end
 
+    def create_indexes(self, table: str, columns: Sequence[str]) -> None:
+        for column in columns:
+            self.execute(
+                f"CREATE INDEX IF NOT EXISTS {table}_{column} ON {self.table(table)} ({column})"
+            )
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.flush()
         cursor = self._conn.execute(self._db._sql(sql), tuple(params))

@@ -54,10 +54,7 @@ class TaskList:
             f"CREATE TABLE IF NOT EXISTS {tx.table(HOSTS)} "
             "(service_id BIGINT PRIMARY KEY, host_id BIGINT NOT NULL)"
         )
-        for column in ("status", "host_id", "create_time"):
-            tx.execute(
-                f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} ON {tx.table(TABLE)} ({column})"
-            )
+        tx.create_indexes(TABLE, ("status", "host_id", "create_time"))
 
     def apply(
         self,
