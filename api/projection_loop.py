@@ -26,19 +26,22 @@ BATCH_SECONDS = 2.0  # one call's bound, so shutdown never waits long for the st
 
 async def keep_projections_fresh(app: web.Application) -> AsyncIterator[None]:
     leadership = Leadership(app[ARBITER].store, "projections")
-    task = asyncio.create_task(_loop(app, leadership))
+    stopping = asyncio.Event()
+    task = asyncio.create_task(_loop(app, leadership, stopping))
     yield
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
+    # Stop between rounds rather than cancel: a cancelled await leaves its store call running
+    # in the pool, where it could reopen the lead's connection after close() and leak it.
+    stopping.set()
+    await task
     await app[GATE].call(leadership.close)
 
 
-async def _loop(app: web.Application, leadership: Leadership) -> None:
-    while True:
+async def _loop(app: web.Application, leadership: Leadership, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
         try:
             if await app[GATE].call(leadership.leads):
                 await app[GATE].call(app[ARBITER].projections.catch_up, None, BATCH_SECONDS)
         except Exception:
             log.exception("projection catch-up failed; trying again")
-        await asyncio.sleep(INTERVAL_SECONDS)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), INTERVAL_SECONDS)
