@@ -5,14 +5,13 @@ the transition and its consequences (scheduling, the rollback walk), which are p
 of the state, so a replay rebuilds exactly the same task.
 """
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
-from domain import rules, task_apply
+from domain import dag, rules, task_apply
 from domain.enums import FailureReason, Operation, SubtaskStatus, TaskStatus
 from domain.errors import RollbackProhibited, SkipProhibited, StaleAttempt, TaskStateInvalid
 from domain.ids import task_uuid
@@ -133,7 +132,7 @@ class Task(Aggregate):
     operation: Operation
     start_time: datetime
     finish_time: datetime | None
-    _index: tuple[list[Subtask], dict[int, Subtask]]
+    _index: "_Derived"
 
     def __init__(self) -> None:
         """State is set by `Created.apply`, so that snapshots and replays share one path."""
@@ -185,12 +184,26 @@ class Task(Aggregate):
         return self.status is not TaskStatus.RUNNING
 
     def subtask(self, subtask_id: int) -> Subtask:
+        return self._derived().by_id[subtask_id]
+
+    def index_of(self, subtask: Subtask) -> int:
+        return self._derived().index_of[subtask.id]
+
+    def statuses(self) -> dag.Statuses:
+        return tuple(s.status for s in self.subtasks)
+
+    def shape(self) -> tuple[int, dag.Shape]:
+        """(the shape's memo number, the shape) of this task's DAG."""
+        derived = self._derived()
+        return derived.shape_id, derived.shape
+
+    def _derived(self) -> "_Derived":
         # Replays look subtasks up several times per event: index them once per subtask list
         # (a restored snapshot or a new task has a new list, hence the identity check).
-        index = getattr(self, "_index", None)
-        if index is None or index[0] is not self.subtasks:
-            index = self._index = (self.subtasks, {s.id: s for s in self.subtasks})
-        return index[1][subtask_id]
+        derived: _Derived | None = getattr(self, "_index", None)
+        if derived is None or derived.subtasks is not self.subtasks:
+            derived = self._index = _Derived(self.subtasks)
+        return derived
 
     def ready_subtasks(self) -> list[Subtask]:
         return [s for s in self.subtasks if s.status is _S.READY]
@@ -296,27 +309,10 @@ class Task(Aggregate):
 
     # ---- rule checks ---------------------------------------------------------------------
 
-    def _guards(self, subtask: Subtask) -> Mapping[str, bool]:
-        return {
-            rules.ROLLING_BACK: self.rolling_back,
-            rules.PROHIBIT_SKIP: subtask.prohibit_skip,
-            rules.UPSTREAMS_SUCCESSFUL: _all_in(self, subtask.upstreams, _S.SUCCESSFUL),
-            rules.DOWNSTREAMS_PENDING: _all_in(self, subtask.downstreams, _S.PENDING),
-        }
-
     def destination(self, subtask: Subtask, trigger: str) -> SubtaskStatus | None:
-        guards = self._guards(subtask)
-        key = (rules.SUBTASK_RULES, trigger, subtask.status, *guards.items())
-        if key not in _ANSWERS:
-            dest = rules.destination(rules.SUBTASK_RULES, trigger, subtask.status, guards)
-            _ANSWERS[key] = None if dest is None else SubtaskStatus(dest)
-        return _ANSWERS[key]
-
-    def guard_readers(self, subtask: Subtask) -> list[Subtask]:
-        """The subtasks whose guards (`_guards`) read `subtask`'s status: itself and its
-        neighbours. Keep in step with those guards."""
-        neighbours = (*subtask.upstreams, *subtask.downstreams)
-        return [subtask, *(self.subtask(i) for i in neighbours)]
+        _, shape = self.shape()
+        index = self.index_of(subtask)
+        return dag.destination(shape, self.statuses(), self.rolling_back, index, trigger)
 
     def _subtask_or_invalid(self, subtask_id: int) -> Subtask:
         try:
@@ -353,10 +349,19 @@ class Task(Aggregate):
             )
 
 
-def _all_in(task: Task, ids: list[int], status: SubtaskStatus) -> bool:
-    return all(task.subtask(i).status is status for i in ids)
+class _Derived:
+    """Indexes of a subtask list: by id, by position, and the DAG's shape for domain.dag."""
 
-
-# The rule table's answers, which depend on nothing but the key: replays ask the same few
-# questions again and again. The table is part of the key (tools/mutants.py swaps it).
-_ANSWERS: dict[tuple[Any, ...], SubtaskStatus | None] = {}
+    def __init__(self, subtasks: list[Subtask]) -> None:
+        self.subtasks = subtasks
+        self.by_id = {s.id: s for s in subtasks}
+        self.index_of = {s.id: i for i, s in enumerate(subtasks)}
+        self.shape: dag.Shape = tuple(
+            dag.Node(
+                tuple(self.index_of[i] for i in s.upstreams),
+                tuple(self.index_of[i] for i in s.downstreams),
+                s.prohibit_skip,
+            )
+            for s in subtasks
+        )
+        self.shape_id = dag.shape_id(self.shape)

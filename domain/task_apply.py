@@ -6,6 +6,7 @@ Statuses always come from the rule table (`Task.destination`), never from here.
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from domain import dag
 from domain.enums import FailureReason, Operation, SubtaskStatus
 from domain.subtask import LogRun, Subtask
 
@@ -40,28 +41,27 @@ def on_created(task: "Task", event: "Task.Created") -> None:
 
 
 def on_subtask_event(task: "Task", event: "Task.SubtaskEvent") -> None:
-    rolling_back = task.rolling_back
     subtask = task.subtask(event.subtask_id)
     kind = type(event).__name__
-    if kind == "SubtaskStarted":
-        trigger = "take_over" if event.took_over_from is not None else "claim"  # type: ignore[attr-defined]
-    elif kind == "SubtaskFailed":
-        timed_out = event.reason == FailureReason.TIMEOUT  # type: ignore[attr-defined]
-        trigger = "time_out" if timed_out else "fail"
-    else:
-        trigger = _TRIGGERS[kind]
-    destination = task.destination(subtask, trigger)
-    assert destination is not None, f"{kind} is not allowed from {subtask.status}"
+    statuses, rolling_back = task.statuses(), task.rolling_back
     _HANDLERS[kind](task, subtask, event)
-    subtask.status = destination
-    # Every event after the creation left the task settled (nothing more could move). This one
-    # changed one subtask's status: unless the task's direction changed too, only a subtask
-    # whose guards read that status can move now, so look at those before walking them all.
-    settled_before = event.originator_version > 2 and task.rolling_back == rolling_back
-    if not settled_before or any(_move_of(task, s) for s in task.guard_readers(subtask)):
-        settle(task, event.timestamp)
-    else:
-        _finish(task, event.timestamp)
+    ident, shape = task.shape()
+    direction = (rolling_back, task.rolling_back)
+    plan = dag.plan(ident, shape, statuses, direction, task.index_of(subtask), _trigger(event))
+    assert plan.dest is not None, f"{kind} is not allowed from {subtask.status}"
+    subtask.status = plan.dest
+    _apply(task, plan.moves)
+    _finish(task, event.timestamp)
+
+
+def _trigger(event: "Task.SubtaskEvent") -> str:
+    kind = type(event).__name__
+    if kind == "SubtaskStarted":
+        return "take_over" if event.took_over_from is not None else "claim"  # type: ignore[attr-defined]
+    if kind == "SubtaskFailed":
+        timed_out = event.reason == FailureReason.TIMEOUT  # type: ignore[attr-defined]
+        return "time_out" if timed_out else "fail"
+    return _TRIGGERS[kind]
 
 
 def _started(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
@@ -144,27 +144,17 @@ def on_task_event(task: "Task", event: "Task.TaskEvent") -> None:
 
 def settle(task: "Task", timestamp: datetime) -> None:
     """Consequences of a transition: schedule forward, or walk the rollback upstream."""
-    changed = True
-    while changed:
-        changed = False
-        for subtask in task.subtasks:
-            trigger = _move_of(task, subtask)
-            if trigger == "undo":
-                _undo(task, subtask)
-            elif trigger == "schedule":
-                _move(task, subtask, "schedule")
-            changed = changed or trigger is not None
+    ident, shape = task.shape()
+    _apply(task, dag.settled(ident, shape, task.statuses(), task.rolling_back))
     _finish(task, timestamp)
 
 
-def _move_of(task: "Task", subtask: Subtask) -> str | None:
-    """The trigger settling moves `subtask` by now, if any."""
-    if task.rolling_back:
-        if subtask.status is _S.SUCCESSFUL and task.destination(subtask, "undo"):
-            return "undo"
-    elif subtask.status is _S.PENDING and task.destination(subtask, "schedule"):
-        return "schedule"
-    return None
+def _apply(task: "Task", moves: tuple[dag.Move, ...]) -> None:
+    for move in moves:
+        subtask = task.subtasks[move.at]
+        subtask.status = move.dest
+        if move.trigger == "undo":
+            _rerun(subtask, Operation.ROLLBACK)
 
 
 def _finish(task: "Task", timestamp: datetime) -> None:

@@ -10,11 +10,11 @@ import copy
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from domain import rules, subtask, task, task_apply
+from domain import dag, rules, subtask, task, task_apply
 from domain.enums import Operation, SubtaskStatus, TaskStatus
 
 _S = SubtaskStatus
@@ -46,15 +46,17 @@ def retry_allowed_during_rollback() -> None:
 
 def rollback_order_reversed() -> None:
     # The rollback walk waits for the upstreams instead of the downstreams.
-    guards = task.Task._guards
+    guards = dag.guards
 
-    def reversed_guards(self: task.Task, sub: subtask.Subtask) -> dict[str, bool]:
-        values = dict(guards(self, sub))
-        ups = (self.subtask(u).status is _S.PENDING for u in sub.upstreams)
+    def reversed_guards(
+        shape: dag.Shape, statuses: Sequence[SubtaskStatus], rolling_back: bool, index: int
+    ) -> Mapping[str, bool]:
+        values = dict(guards(shape, statuses, rolling_back, index))
+        ups = (statuses[u] is _S.PENDING for u in shape[index].upstreams)
         values[rules.DOWNSTREAMS_PENDING] = all(ups)
         return values
 
-    task.Task._guards = reversed_guards  # type: ignore[assignment,method-assign]
+    dag.guards = reversed_guards
 
 
 def rollback_undoes_all_at_once() -> None:
