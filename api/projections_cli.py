@@ -46,7 +46,6 @@ def run(args: argparse.Namespace) -> None:
 
 def _rebuild(projections: Projections, name: str, batch: int) -> None:
     started = time.perf_counter()
-    projections.reset(name)
 
     def progress(view: str, reached: int, head: int) -> None:
         done = BAR * reached // max(head, 1)
@@ -56,7 +55,7 @@ def _rebuild(projections: Projections, name: str, batch: int) -> None:
         )
         sys.stderr.flush()
 
-    projections.catch_up([name], seconds=float("inf"), progress=progress, limit=batch)
+    projections.rebuild(name, progress, batch)
     sys.stderr.write("\n")
     seconds = time.perf_counter() - started
     print(f"{name}: rebuilt to {projections.position(name)} in {seconds:.2f}s")

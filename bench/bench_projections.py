@@ -32,8 +32,11 @@ BASIC = "Basic " + base64.b64encode(b"admin:x").decode()
 READ_BATCH = 500
 
 
-def fill(arbiter: ArbiterApp, tasks: int) -> None:
-    """`tasks` upgrade tasks; one in three has its first step run and failed (3 events more)."""
+def fill(arbiter: ArbiterApp, tasks: int, mix: str = "new") -> None:
+    """`tasks` upgrade tasks. Mix "new": one in three has its first step run and failed (3
+    events more), the rest just created: a store of tasks that barely started. Mix "finished":
+    every task runs to its end as the engine would (15 events), one in ten failing its second
+    step and rolled back: what a store that has been in service looks like."""
     service_id = seed_service(arbiter)
     made = 0
     while made < tasks:
@@ -52,17 +55,32 @@ def fill(arbiter: ArbiterApp, tasks: int) -> None:
                 actor=ADMIN.actor,
                 trace_id=ADMIN.trace_id,
             )
-            if task_id % 3 == 0:
-                first = task.subtasks[0].id
-                attempt = task.start_subtask(first, "bench", ENGINE.actor, ENGINE.trace_id)
-                task.fail_subtask(
-                    first, attempt, FailureReason.ERROR, ["x"], ENGINE.actor, ENGINE.trace_id
-                )
+            if mix == "finished":
+                _run(task, fail_at=1 if task_id % 10 == 0 else None)
+                if task_id % 10 == 0:
+                    task.rollback(ADMIN.actor, ADMIN.trace_id)
+                    _run(task, fail_at=None)
+            elif task_id % 3 == 0:
+                _run(task, fail_at=0)
             batch.append(task)
         arbiter.save(*batch)
         made += len(batch)
         print(f"\rfilled {made}/{tasks} tasks", end="", flush=True)
     print()
+
+
+def _run(task: Task, fail_at: int | None) -> None:
+    """Start and finish the READY subtasks one by one; the step `fail_at` fails instead."""
+    done = 0
+    while ready := task.ready_subtasks():
+        subtask_id = ready[0].id
+        attempt = task.start_subtask(subtask_id, "bench", ENGINE.actor, ENGINE.trace_id)
+        if done == fail_at:
+            reason = FailureReason.ERROR
+            task.fail_subtask(subtask_id, attempt, reason, ["x"], ENGINE.actor, ENGINE.trace_id)
+            return
+        task.complete_subtask(subtask_id, attempt, ["done"], ENGINE.actor, ENGINE.trace_id)
+        done += 1
 
 
 def raw_read(arbiter: ArbiterApp, topics: tuple[str, ...]) -> tuple[int, float]:
@@ -81,10 +99,8 @@ def raw_read(arbiter: ArbiterApp, topics: tuple[str, ...]) -> tuple[int, float]:
 
 
 def rebuild(arbiter: ArbiterApp, name: str) -> float:
-    projections = arbiter.projections
-    projections.reset(name)
     started = time.perf_counter()
-    assert projections.catch_up([name], seconds=float("inf"), limit=READ_BATCH)
+    arbiter.projections.rebuild(name, limit=READ_BATCH)
     return time.perf_counter() - started
 
 
@@ -125,6 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--mix", choices=("new", "finished"), default="new", help="see fill()")
     parser.add_argument("--postgres", help="postgresql://...?schema=NAME (an empty schema)")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="arbiter-bench-"))
@@ -133,7 +150,7 @@ def main() -> None:
     )
     arbiter = ArbiterApp(store, "bench")
     started = time.perf_counter()
-    fill(arbiter, args.tasks)
+    fill(arbiter, args.tasks, args.mix)
     print(
         f"store: {'PostgreSQL' if store.is_postgres else 'SQLite'}, {arbiter.head_position()} "
         f"events, filled in {time.perf_counter() - started:.1f}s"

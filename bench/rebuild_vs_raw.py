@@ -1,7 +1,7 @@
 """Rebuild vs raw read on a store filled once, so that two versions of the code can be measured
 side by side on the same notifications (the figures of docs/benchmarks.md, before and after):
 
-    python bench/rebuild_vs_raw.py fill 100000 /tmp/store.sqlite   (or a postgresql://...?schema=)
+    python bench/rebuild_vs_raw.py fill 100000 /tmp/store.sqlite [new|finished]   (or postgresql://...?schema=)
     PYTHONPATH=<a checkout> python bench/rebuild_vs_raw.py measure /tmp/store.sqlite LABEL
 
 Run as a script (not -m) so that PYTHONPATH picks the code under test; it only uses
@@ -24,7 +24,7 @@ def main() -> None:
     mode, *args = sys.argv[1:]
     if mode == "fill":
         arbiter = ArbiterApp(_store(args[1]), "bench")
-        fill(arbiter, int(args[0]))
+        fill(arbiter, int(args[0]), *args[2:])
         print(f"{arbiter.head_position()} events")
     else:
         arbiter = ArbiterApp(_store(args[0]), "bench")

@@ -13,6 +13,7 @@ from domain import rules
 from domain.enums import SubtaskStatus
 
 _S = SubtaskStatus
+K = TypeVar("K")
 V = TypeVar("V")
 _MEMO_LIMIT = 100_000  # reachable states are few; a bound keeps a pathological store in check
 
@@ -84,7 +85,7 @@ def settled(ident: int, shape: Shape, statuses: Statuses, rolling_back: bool) ->
     key = (rules.SUBTASK_RULES, ident, statuses, rolling_back)
     found = _SETTLED.get(key)
     if found is None:
-        found = _remember(_SETTLED, key, _walk(shape, list(statuses), rolling_back))
+        found = remember(_SETTLED, key, _walk(shape, list(statuses), rolling_back))
     return found
 
 
@@ -106,7 +107,7 @@ def plan(
         if dest is not None:
             after = (*statuses[:index], dest, *statuses[index + 1 :])
             moves = settled(ident, shape, after, direction[1])
-        found = _remember(_PLANS, key, Plan(dest, moves))
+        found = remember(_PLANS, key, Plan(dest, moves))
     return found
 
 
@@ -142,7 +143,8 @@ def _trigger_to_move(
     return None
 
 
-def _remember(memo: dict[tuple[Any, ...], V], key: tuple[Any, ...], value: V) -> V:
+def remember(memo: dict[K, V], key: K, value: V) -> V:
+    """Store an answer in a memo, which is emptied when it reaches its bound."""
     if len(memo) >= _MEMO_LIMIT:
         memo.clear()
     memo[key] = value

@@ -169,7 +169,12 @@ class Task(Aggregate):
 
     @property
     def status(self) -> TaskStatus:
-        return derive_task_status(s.status for s in self.subtasks)
+        # Asked several times per event by replays and views: remembered per status tuple.
+        statuses = self.statuses()
+        found = _STATUS_OF.get(statuses)
+        if found is None:
+            found = dag.remember(_STATUS_OF, statuses, derive_task_status(statuses))
+        return found
 
     @property
     def rolling_back(self) -> bool:
@@ -347,6 +352,9 @@ class Task(Aggregate):
                 f"cannot {trigger} task {self.task_id}: it is {self.status} "
                 f"(operation {self.operation})"
             )
+
+
+_STATUS_OF: dict[dag.Statuses, TaskStatus] = {}
 
 
 class _Derived:

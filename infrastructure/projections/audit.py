@@ -89,7 +89,7 @@ def row(
     task_id: int | None = getattr(after, "task_id", None) if kind == "Task" else None
     task_id = task_id if task_id is not None else getattr(event, "task_id", None)
     service_id: int | None = getattr(after, "service_id", None)
-    now_summary = Summary.of(after)
+    now_summary = Summary.of(after, subtask_id)
     was, now = _statuses(before, now_summary, subtask_id)
     actor: str = getattr(event, "actor", "")
     message = f"{actor} {_what(event, operation, kind, after, subtask_id)}"
@@ -118,8 +118,7 @@ def _statuses(
     before: Summary | None, after: Summary, subtask_id: int | None
 ) -> tuple[str | None, str | None]:
     if subtask_id is not None:
-        was = None if before is None else before.subtasks.get(subtask_id)
-        return was, after.subtasks.get(subtask_id)
+        return (None if before is None else before.subtask), after.subtask
     return (None if before is None else before.status), after.status
 
 

@@ -5,13 +5,13 @@ the repository would load; a miss (or a cache out of step) loads the version jus
 """
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
-CACHE_SIZE = 10_000
+CACHE_SIZE = 1000
 
 
 class Fold:
@@ -32,7 +32,8 @@ class Fold:
             before = None
         elif before is None or before.version != event.originator_version - 1:
             before = self._app.repository.get(key, version=event.originator_version - 1)
-        summary = None if before is None or not summarise else Summary.of(before)
+        subtask_id = getattr(event, "subtask_id", None)
+        summary = None if before is None or not summarise else Summary.of(before, subtask_id)
         after = event.mutate(before)
         self._cache[key] = after
         if len(self._cache) > CACHE_SIZE:
@@ -40,15 +41,14 @@ class Fold:
         return summary, after
 
 
-class Summary:
-    """What an audit row compares: the status of the aggregate and of each of its subtasks."""
+class Summary(NamedTuple):
+    """What an audit row compares: the status of the aggregate and of the event's subtask."""
 
-    def __init__(self, status: str | None, subtasks: dict[int, str]) -> None:
-        self.status = status
-        self.subtasks = subtasks
+    status: str | None
+    subtask: str | None
 
     @classmethod
-    def of(cls, aggregate: Any) -> "Summary":
+    def of(cls, aggregate: Any, subtask_id: int | None) -> "Summary":
         status = getattr(aggregate, "status", None)
-        subtasks = {s.id: s.status.value for s in getattr(aggregate, "subtasks", [])}
-        return cls(None if status is None else str(status), subtasks)
+        subtask = None if subtask_id is None else aggregate.subtask(subtask_id).status.value
+        return cls(None if status is None else str(status), subtask)

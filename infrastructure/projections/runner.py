@@ -128,6 +128,25 @@ class Projections:
                     progress(name, reached, stop)
         return True
 
+    def rebuild(
+        self,
+        name: str,
+        progress: Callable[[str, int, int], None] | None = None,
+        limit: int = BATCH,
+    ) -> None:
+        """Empty the view and fold it again from position 0 up to the head as it is now."""
+        self.reset(name)
+        # A bulk load: the fold's cache only grows, and each growth of a quarter would send the
+        # cyclic collector over all of it. Nothing a fold makes is cyclic garbage: leave the
+        # collector off until the end.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.catch_up([name], seconds=float("inf"), progress=progress, limit=limit)
+        finally:
+            if was_enabled:
+                gc.enable()
+
     def reset(self, name: str) -> None:
         """Empty the view and rewind it to position 0, in one transaction."""
         projection = self.all[name]

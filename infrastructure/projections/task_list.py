@@ -1,5 +1,6 @@
 """The task list: one row per task with what OCP's list filters and sorts on."""
 
+from functools import cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -72,37 +73,41 @@ class TaskList:
             return
         task: Task = after
         key = (TABLE, task.task_id)
-        insert = _insert(tx)
+        insert = _insert(tx.table(TABLE), tx.table(HOSTS))
+        # Rows are made at the batch's end (a callable), from the task as it is then: a task
+        # whose events share a batch is built into a row once, not once per event.
         if event.originator_version == 1 or tx.pending(key) == insert:
-            # A task created in this batch is inserted once, as it is at the batch's end.
-            tx.write(insert, _row(task), key)
-            return
-        tx.write(
-            f"UPDATE {tx.table(TABLE)} SET status = ?, operation = ?, "  # noqa: S608
-            "finish_time = ?, prohibit_rollback = ?, version = ? WHERE task_id = ?",
-            (
-                task.status.value,
-                task.operation.value,
-                None if task.finish_time is None else stamp(task.finish_time),
-                task.prohibit_rollback,
-                task.version,
-                task.task_id,
-            ),
-            key,
-        )
+            tx.write(insert, lambda: _row(task), key)
+        else:
+            tx.write(_update(tx.table(TABLE)), lambda: _changes(task), key)
 
 
-def _insert(tx: Tx) -> str:
+@cache
+def _insert(table: str, hosts: str) -> str:
     # The host comes from the service's row, inside the same statement (no round trip).
     values = [
-        f"(SELECT host_id FROM {tx.table(HOSTS)} WHERE service_id = ?)"  # noqa: S608
-        if c == "host_id"
-        else "?"
+        f"(SELECT host_id FROM {hosts} WHERE service_id = ?)" if c == "host_id" else "?"  # noqa: S608
         for c in COLUMNS
     ]
+    return f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join(values)})"  # noqa: S608
+
+
+@cache
+def _update(table: str) -> str:
     return (
-        f"INSERT INTO {tx.table(TABLE)} ({', '.join(COLUMNS)}) "  # noqa: S608
-        f"VALUES ({', '.join(values)})"
+        f"UPDATE {table} SET status = ?, operation = ?, "  # noqa: S608
+        "finish_time = ?, prohibit_rollback = ?, version = ? WHERE task_id = ?"
+    )
+
+
+def _changes(task: Task) -> tuple[Any, ...]:
+    return (
+        task.status.value,
+        task.operation.value,
+        None if task.finish_time is None else stamp(task.finish_time),
+        task.prohibit_rollback,
+        task.version,
+        task.task_id,
     )
 
 
