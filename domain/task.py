@@ -6,6 +6,7 @@ of the state, so a replay rebuilds exactly the same task.
 """
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, cast
 
 from eventsourcing.domain import Aggregate
@@ -132,7 +133,7 @@ class Task(Aggregate):
     operation: Operation
     start_time: datetime
     finish_time: datetime | None
-    _index: "_Derived"
+    _index: "SubtaskIndexes"
 
     def __init__(self) -> None:
         """State is set by `Created.apply`, so that snapshots and replays share one path."""
@@ -189,26 +190,26 @@ class Task(Aggregate):
         return self.status is not TaskStatus.RUNNING
 
     def subtask(self, subtask_id: int) -> Subtask:
-        return self._derived().by_id[subtask_id]
+        return self.indexes().by_id[subtask_id]
 
     def index_of(self, subtask: Subtask) -> int:
-        return self._derived().index_of[subtask.id]
+        return self.indexes().index_of[subtask.id]
 
     def statuses(self) -> dag.Statuses:
-        return tuple(s.status for s in self.subtasks)
+        return tuple(map(_STATUS, self.subtasks))
 
     def shape(self) -> tuple[int, dag.Shape]:
         """(the shape's memo number, the shape) of this task's DAG."""
-        derived = self._derived()
-        return derived.shape_id, derived.shape
+        indexes = self.indexes()
+        return indexes.shape_id, indexes.shape
 
-    def _derived(self) -> "_Derived":
+    def indexes(self) -> "SubtaskIndexes":
         # Replays look subtasks up several times per event: index them once per subtask list
         # (a restored snapshot or a new task has a new list, hence the identity check).
-        derived: _Derived | None = getattr(self, "_index", None)
-        if derived is None or derived.subtasks is not self.subtasks:
-            derived = self._index = _Derived(self.subtasks)
-        return derived
+        indexes: SubtaskIndexes | None = getattr(self, "_index", None)
+        if indexes is None or indexes.subtasks is not self.subtasks:
+            indexes = self._index = SubtaskIndexes(self.subtasks)
+        return indexes
 
     def ready_subtasks(self) -> list[Subtask]:
         return [s for s in self.subtasks if s.status is _S.READY]
@@ -355,9 +356,10 @@ class Task(Aggregate):
 
 
 _STATUS_OF: dict[dag.Statuses, TaskStatus] = {}
+_STATUS = attrgetter("status")
 
 
-class _Derived:
+class SubtaskIndexes:
     """Indexes of a subtask list: by id, by position, and the DAG's shape for domain.dag."""
 
     def __init__(self, subtasks: list[Subtask]) -> None:

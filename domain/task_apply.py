@@ -41,13 +41,14 @@ def on_created(task: "Task", event: "Task.Created") -> None:
 
 
 def on_subtask_event(task: "Task", event: "Task.SubtaskEvent") -> None:
-    subtask = task.subtask(event.subtask_id)
+    indexes = task.indexes()
+    subtask = indexes.by_id[event.subtask_id]
     kind = type(event).__name__
     statuses, rolling_back = task.statuses(), task.rolling_back
     _HANDLERS[kind](task, subtask, event)
-    ident, shape = task.shape()
     direction = (rolling_back, task.rolling_back)
-    plan = dag.plan(ident, shape, statuses, direction, task.index_of(subtask), _trigger(event))
+    at = indexes.index_of[subtask.id]
+    plan = dag.plan(indexes.shape_id, indexes.shape, statuses, direction, at, _trigger(event))
     assert plan.dest is not None, f"{kind} is not allowed from {subtask.status}"
     subtask.status = plan.dest
     _apply(task, plan.moves)

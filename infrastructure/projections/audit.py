@@ -5,7 +5,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from infrastructure.projections.db import Tx, stamp
-from infrastructure.projections.fold import Summary
+from infrastructure.projections.fold import Summary, summarise
 
 TABLE = "arbiter_view_audit"
 COLUMNS = (
@@ -54,6 +54,9 @@ class AuditLog:
     name = "audit"
     topics: tuple[str, ...] = ()
     tables: tuple[str, ...] = (TABLE,)
+    indexes: tuple[tuple[str, str], ...] = tuple(
+        (TABLE, c) for c in ("task_id", "service_id", "actor", "trace_id", "time")
+    )
     compares = True
 
     def create(self, tx: Tx) -> None:
@@ -63,7 +66,6 @@ class AuditLog:
             "version BIGINT NOT NULL, task_id BIGINT, subtask_id BIGINT, service_id BIGINT, "
             "operation TEXT NOT NULL, status_before TEXT, status_after TEXT, message TEXT NOT NULL)"
         )
-        tx.create_indexes(TABLE, ("task_id", "service_id", "actor", "trace_id", "time"))
 
     def apply(
         self,
@@ -89,14 +91,14 @@ def row(
     task_id: int | None = getattr(after, "task_id", None) if kind == "Task" else None
     task_id = task_id if task_id is not None else getattr(event, "task_id", None)
     service_id: int | None = getattr(after, "service_id", None)
-    now_summary = Summary.of(after, subtask_id)
+    now_summary = summarise(after, subtask_id)
     was, now = _statuses(before, now_summary, subtask_id)
     actor: str = getattr(event, "actor", "")
     message = f"{actor} {_what(event, operation, kind, after, subtask_id)}"
     if was != now:
         message += f": {was or '-'} -> {now or '-'}"
-    if subtask_id is not None and before is not None and before.status != now_summary.status:
-        message += f"; task {before.status} -> {now_summary.status}"
+    if subtask_id is not None and before is not None and before[0] != now_summary[0]:
+        message += f"; task {before[0]} -> {now_summary[0]}"
     return (
         position,
         stamp(event.timestamp),
@@ -117,9 +119,8 @@ def row(
 def _statuses(
     before: Summary | None, after: Summary, subtask_id: int | None
 ) -> tuple[str | None, str | None]:
-    if subtask_id is not None:
-        return (None if before is None else before.subtask), after.subtask
-    return (None if before is None else before.status), after.status
+    index = 0 if subtask_id is None else 1  # the subtask's status, or the aggregate's
+    return (None if before is None else before[index]), after[index]
 
 
 def _what(

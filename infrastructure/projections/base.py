@@ -12,6 +12,7 @@ class Projection(Protocol):
     name: str
     topics: tuple[str, ...]  # the stored topics it reads; () reads every event
     tables: tuple[str, ...]  # emptied by a rebuild
+    indexes: tuple[tuple[str, str], ...]  # (table, column): dropped during a rebuild
     compares: bool  # reads `before`; else apply is given None, which saves summarising
 
     def create(self, tx: Tx) -> None: ...

@@ -177,11 +177,15 @@ class Tx:
             self._conn.cursor().executemany(self._db._sql(sql), rows)
             start = end
 
-    def create_indexes(self, table: str, columns: Sequence[str]) -> None:
-        for column in columns:
+    def create_indexes(self, indexes: Sequence[tuple[str, str]]) -> None:
+        for table, column in indexes:
             self.execute(
                 f"CREATE INDEX IF NOT EXISTS {table}_{column} ON {self.table(table)} ({column})"
             )
+
+    def drop_indexes(self, indexes: Sequence[tuple[str, str]]) -> None:
+        for table, column in indexes:
+            self.execute(f"DROP INDEX IF EXISTS {self._db.prefix}{table}_{column}")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.flush()

@@ -39,6 +39,7 @@ class ServiceList:
     name = "services"
     topics: tuple[str, ...] = topics_of(ArbitrationService)
     tables: tuple[str, ...] = (TABLE,)
+    indexes: tuple[tuple[str, str], ...] = ()
     compares = False
 
     def create(self, tx: Tx) -> None:

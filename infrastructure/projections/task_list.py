@@ -41,6 +41,9 @@ class TaskList:
     name = "tasks"
     topics: tuple[str, ...] = (*topics_of(Task), ArbitrationService.Registered.TOPIC)
     tables: tuple[str, ...] = (TABLE, HOSTS)
+    indexes: tuple[tuple[str, str], ...] = tuple(
+        (TABLE, c) for c in ("status", "host_id", "create_time")
+    )
     compares = False
 
     def create(self, tx: Tx) -> None:
@@ -55,7 +58,6 @@ class TaskList:
             f"CREATE TABLE IF NOT EXISTS {tx.table(HOSTS)} "
             "(service_id BIGINT PRIMARY KEY, host_id BIGINT NOT NULL)"
         )
-        tx.create_indexes(TABLE, ("status", "host_id", "create_time"))
 
     def apply(
         self,

@@ -14,6 +14,22 @@ from tests.integration.projection_story import retried_then_rolled_back, seed_se
 from tests.stores import database_url
 
 NAMES = ("audit", "tasks", "services")
+AUDIT_INDEXES = {
+    f"arbiter_view_audit_{c}" for c in ("task_id", "service_id", "actor", "trace_id", "time")
+}
+
+
+def _indexes(arbiter: ArbiterApp, store: StoreConfig) -> set[str]:
+    """The secondary indexes of the audit view's table."""
+    if store.is_postgres:
+        sql = "SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = ?"
+        params: tuple[str, ...] = (store.postgres_schema, "arbiter_view_audit")
+    else:
+        # sql IS NULL: the primary key's own index
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql <> ''"
+        params = ("arbiter_view_audit",)
+    names = {str(row[0]) for row in arbiter.projections.db.query(sql, params)}
+    return {n for n in names if not n.endswith("_pkey")}
 
 
 def _arbiter(store: StoreConfig, data_dir: Path, *args: str) -> subprocess.Popen[str]:
@@ -59,16 +75,19 @@ def test_a_rebuild_killed_mid_way_resumes_without_gap_or_duplicate(
     assert 0 < stopped_at < head
     partial = projections.rows("audit")["arbiter_view_audit"]
     assert [row[0] for row in partial] == list(range(1, stopped_at + 1))
+    assert _indexes(arbiter, store) == set()  # a rebuild loads without them
 
     resumed = _arbiter(store, data_dir, "catch-up")
     out, _ = resumed.communicate(timeout=60)
 
     assert resumed.returncode == 0, out
+    assert _indexes(arbiter, store) == AUDIT_INDEXES  # a starting process puts them back
     assert projections.position("audit") == head
     assert {name: projections.rows(name) for name in NAMES} == expected
     checked = _arbiter(store, data_dir, "rebuild", "audit")
     out, _ = checked.communicate(timeout=60)
     assert f"audit: checksum sha256:{projections.checksum('audit')}" in out
+    assert _indexes(arbiter, store) == AUDIT_INDEXES  # a finished rebuild makes them again
     status = _arbiter(store, data_dir, "status")
     out, _ = status.communicate(timeout=60)
     assert out.split("\n")[1:4] == [f"{n:<10} {head:>10} {head:>10} {0:>10}" for n in NAMES]
