@@ -1,5 +1,6 @@
 """The audit log: one row per event, saying who did what, to which status, in plain words."""
 
+from functools import cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -75,11 +76,13 @@ class AuditLog:
         before: Summary | None,
         after: Any,
     ) -> None:
-        tx.write(
-            f"INSERT INTO {tx.table(TABLE)} ({', '.join(COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' * len(COLUMNS))})",
-            row(position, event, before, after),
-        )
+        tx.write(_insert(tx.table(TABLE)), row(position, event, before, after))
+
+
+@cache
+def _insert(table: str) -> str:
+    marks = ", ".join("?" * len(COLUMNS))
+    return f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
 
 
 def row(
