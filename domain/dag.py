@@ -37,21 +37,36 @@ class Move(NamedTuple):
 
 
 class Plan(NamedTuple):
-    """What one subtask event does: its subtask's new status, then the moves that follow."""
+    """What one event does: its subtask's new status (None for a task event, or when the rules
+    forbid it), the moves that follow, and every subtask's status once they are done."""
 
     dest: SubtaskStatus | None
     moves: tuple[Move, ...]
+    after: Statuses
 
 
-_SHAPE_IDS: dict[Shape, int] = {}
+_SHAPE_IDS: dict[tuple[tuple[tuple[int, ...], tuple[int, ...], bool], ...], int] = {}
+_SHAPES: list[Shape] = []
 _ANSWERS: dict[tuple[Any, ...], SubtaskStatus | None] = {}
 _SETTLED: dict[tuple[Any, ...], tuple[Move, ...]] = {}
 _PLANS: dict[tuple[Any, ...], Plan] = {}
 
 
-def shape_id(shape: Shape) -> int:
-    """A small number per distinct shape: cheaper to hash in the memo keys than the shape."""
-    return _SHAPE_IDS.setdefault(shape, len(_SHAPE_IDS))
+def shape_of(
+    nodes: Sequence[tuple[int, Sequence[int], Sequence[int], bool]],
+) -> tuple[dict[int, int], Shape, int]:
+    """From (id, upstream ids, downstream ids, prohibit_skip) per subtask, in order: each id's
+    index, the shape, and the shape's number (cheaper to hash in the memo keys)."""
+    index_of = {node[0]: i for i, node in enumerate(nodes)}
+    at = index_of.__getitem__
+    plain = tuple(
+        (tuple(map(at, ups)), tuple(map(at, downs)), skip) for _, ups, downs, skip in nodes
+    )
+    ident = _SHAPE_IDS.get(plain)
+    if ident is None:  # Nodes are made once per distinct shape: every replayed creation asks
+        ident = _SHAPE_IDS[plain] = len(_SHAPES)
+        _SHAPES.append(tuple(Node(*node) for node in plain))
+    return index_of, _SHAPES[ident], ident
 
 
 def guards(
@@ -103,12 +118,40 @@ def plan(
     found = _PLANS.get(key)
     if found is None:
         dest = destination(shape, statuses, direction[0], index, trigger)
-        moves: tuple[Move, ...] = ()
-        if dest is not None:
-            after = (*statuses[:index], dest, *statuses[index + 1 :])
-            moves = settled(ident, shape, after, direction[1])
-        found = remember(_PLANS, key, Plan(dest, moves))
+        if dest is None:
+            found = Plan(None, (), statuses)
+        else:
+            moved = (*statuses[:index], dest, *statuses[index + 1 :])
+            moves = settled(ident, shape, moved, direction[1])
+            found = remember(_PLANS, key, Plan(dest, moves, _moved(moved, moves)))
     return found
+
+
+def whole_task(
+    ident: int, shape: Shape, statuses: Statuses, trigger: str, rolling_back: bool
+) -> Plan:
+    """A task event: `trigger` ("retry" forward, "undo" for a rollback) moves every FAILED
+    subtask the rules let it move, in order, then the task settles in its direction."""
+    key = (rules.SUBTASK_RULES, ident, statuses, rolling_back, None, trigger)
+    found = _PLANS.get(key)
+    if found is None:
+        vector, moves = list(statuses), []
+        for index, status in enumerate(statuses):
+            dest = destination(shape, vector, rolling_back, index, trigger)
+            if status is _S.FAILED and dest is not None:
+                vector[index] = dest
+                moves.append(Move(index, trigger, dest))
+        moved = tuple(vector)
+        then = settled(ident, shape, moved, rolling_back)
+        found = remember(_PLANS, key, Plan(None, (*moves, *then), _moved(moved, then)))
+    return found
+
+
+def _moved(statuses: Statuses, moves: tuple[Move, ...]) -> Statuses:
+    vector = list(statuses)
+    for move in moves:
+        vector[move.at] = move.dest
+    return tuple(vector)
 
 
 def _walk(shape: Shape, statuses: list[SubtaskStatus], rolling_back: bool) -> tuple[Move, ...]:

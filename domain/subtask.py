@@ -99,3 +99,16 @@ def derive_task_status(statuses: Iterable[SubtaskStatus]) -> TaskStatus:
     if SubtaskStatus.FAILED in seen:
         return TaskStatus.FAILED
     return TaskStatus.SUCCESSFUL
+
+
+def task_status(statuses: tuple[SubtaskStatus, ...]) -> TaskStatus:
+    """`derive_task_status`, remembered per status tuple: replays and views ask it per event."""
+    found = _STATUS_OF.get(statuses)
+    if found is None:
+        if len(_STATUS_OF) >= 100_000:
+            _STATUS_OF.clear()
+        found = _STATUS_OF[statuses] = derive_task_status(statuses)
+    return found
+
+
+_STATUS_OF: dict[tuple[SubtaskStatus, ...], TaskStatus] = {}

@@ -16,7 +16,7 @@ from domain import dag, rules, task_apply
 from domain.enums import FailureReason, Operation, SubtaskStatus, TaskStatus
 from domain.errors import RollbackProhibited, SkipProhibited, StaleAttempt, TaskStateInvalid
 from domain.ids import task_uuid
-from domain.subtask import Subtask, derive_task_status
+from domain.subtask import Subtask, task_status
 
 _S = SubtaskStatus
 
@@ -110,7 +110,6 @@ class Task(Aggregate):
 
         def apply(self, aggregate: "Task") -> None:
             task_apply.on_task_event(aggregate, self)
-            task_apply.settle(aggregate, self.timestamp)
 
     class TaskRetried(TaskEvent):
         TOPIC = "arbiter:TaskRetried"
@@ -170,12 +169,7 @@ class Task(Aggregate):
 
     @property
     def status(self) -> TaskStatus:
-        # Asked several times per event by replays and views: remembered per status tuple.
-        statuses = self.statuses()
-        found = _STATUS_OF.get(statuses)
-        if found is None:
-            found = dag.remember(_STATUS_OF, statuses, derive_task_status(statuses))
-        return found
+        return task_status(self.statuses())
 
     @property
     def rolling_back(self) -> bool:
@@ -355,7 +349,6 @@ class Task(Aggregate):
             )
 
 
-_STATUS_OF: dict[dag.Statuses, TaskStatus] = {}
 _STATUS = attrgetter("status")
 
 
@@ -365,13 +358,5 @@ class SubtaskIndexes:
     def __init__(self, subtasks: list[Subtask]) -> None:
         self.subtasks = subtasks
         self.by_id = {s.id: s for s in subtasks}
-        self.index_of = {s.id: i for i, s in enumerate(subtasks)}
-        self.shape: dag.Shape = tuple(
-            dag.Node(
-                tuple(self.index_of[i] for i in s.upstreams),
-                tuple(self.index_of[i] for i in s.downstreams),
-                s.prohibit_skip,
-            )
-            for s in subtasks
-        )
-        self.shape_id = dag.shape_id(self.shape)
+        nodes = [(s.id, s.upstreams, s.downstreams, s.prohibit_skip) for s in subtasks]
+        self.index_of, self.shape, self.shape_id = dag.shape_of(nodes)

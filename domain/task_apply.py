@@ -46,16 +46,23 @@ def on_subtask_event(task: "Task", event: "Task.SubtaskEvent") -> None:
     kind = type(event).__name__
     statuses, rolling_back = task.statuses(), task.rolling_back
     _HANDLERS[kind](task, subtask, event)
+    task.operation = operation_after(kind, task.operation)
     direction = (rolling_back, task.rolling_back)
     at = indexes.index_of[subtask.id]
-    plan = dag.plan(indexes.shape_id, indexes.shape, statuses, direction, at, _trigger(event))
+    plan = dag.plan(indexes.shape_id, indexes.shape, statuses, direction, at, trigger_of(event))
     assert plan.dest is not None, f"{kind} is not allowed from {subtask.status}"
     subtask.status = plan.dest
     _apply(task, plan.moves)
     _finish(task, event.timestamp)
 
 
-def _trigger(event: "Task.SubtaskEvent") -> str:
+def operation_after(kind: str, operation: Operation) -> Operation:
+    """The task's operation after a subtask event: a subtask retry turns the task to RETRY."""
+    return Operation.RETRY if kind == "SubtaskRetried" else operation
+
+
+def trigger_of(event: "Task.SubtaskEvent") -> str:
+    """The rule table's trigger for a subtask event."""
     kind = type(event).__name__
     if kind == "SubtaskStarted":
         return "take_over" if event.took_over_from is not None else "claim"  # type: ignore[attr-defined]
@@ -111,7 +118,6 @@ def _skipped(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None
 
 def _retried(task: "Task", subtask: Subtask, event: "Task.SubtaskEvent") -> None:
     _rerun(subtask, Operation.RETRY)
-    task.operation = Operation.RETRY
 
 
 _HANDLERS = {
@@ -127,50 +133,38 @@ _HANDLERS = {
 
 
 def on_task_event(task: "Task", event: "Task.TaskEvent") -> None:
-    if type(event).__name__ == "TaskRetried":
+    retry = type(event).__name__ == "TaskRetried"
+    if not retry:
+        task.operation = Operation.ROLLBACK
         for subtask in task.subtasks:
-            if subtask.status is _S.FAILED:
-                _move(task, subtask, "retry")
-                _rerun(subtask, Operation.RETRY)
-        task.operation = Operation.RETRY
-        return
-    task.operation = Operation.ROLLBACK
-    for subtask in task.subtasks:
-        if subtask.status in (_S.SUCCESSFUL, _S.FAILED):
-            subtask.operation = Operation.ROLLBACK
-    for subtask in task.subtasks:
-        if subtask.status is _S.FAILED and task.destination(subtask, "undo") is not None:
-            _undo(task, subtask)
-
-
-def settle(task: "Task", timestamp: datetime) -> None:
-    """Consequences of a transition: schedule forward, or walk the rollback upstream."""
+            if subtask.status in (_S.SUCCESSFUL, _S.FAILED):
+                subtask.operation = Operation.ROLLBACK
     ident, shape = task.shape()
-    _apply(task, dag.settled(ident, shape, task.statuses(), task.rolling_back))
-    _finish(task, timestamp)
+    trigger = "retry" if retry else "undo"
+    _apply(task, dag.whole_task(ident, shape, task.statuses(), trigger, task.rolling_back).moves)
+    if retry:
+        task.operation = Operation.RETRY
+    _finish(task, event.timestamp)
+
+
+_RERUNS = {"retry": Operation.RETRY, "undo": Operation.ROLLBACK}
 
 
 def _apply(task: "Task", moves: tuple[dag.Move, ...]) -> None:
     for move in moves:
         subtask = task.subtasks[move.at]
         subtask.status = move.dest
-        if move.trigger == "undo":
-            _rerun(subtask, Operation.ROLLBACK)
+        if move.trigger in _RERUNS:
+            _rerun(subtask, _RERUNS[move.trigger])
+
+
+def finished_at(finished: bool, finish_time: datetime | None, now: datetime) -> datetime | None:
+    """A task's finish time after an event at `now`: kept while it stays finished."""
+    return None if not finished else (finish_time or now)
 
 
 def _finish(task: "Task", timestamp: datetime) -> None:
-    task.finish_time = None if not task.is_finished else (task.finish_time or timestamp)
-
-
-def _undo(task: "Task", subtask: Subtask) -> None:
-    _move(task, subtask, "undo")
-    _rerun(subtask, Operation.ROLLBACK)
-
-
-def _move(task: "Task", subtask: Subtask, trigger: str) -> None:
-    destination = task.destination(subtask, trigger)
-    assert destination is not None
-    subtask.status = destination
+    task.finish_time = finished_at(task.is_finished, task.finish_time, timestamp)
 
 
 def _rerun(subtask: Subtask, operation: Operation) -> None:

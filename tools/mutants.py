@@ -103,7 +103,7 @@ def status_ignores_canceling() -> None:
     def off_by_one(statuses: Any) -> TaskStatus:
         return derive(_S.FAILED if s is _S.CANCELING else s for s in statuses)
 
-    task.derive_task_status = off_by_one  # type: ignore[attr-defined]
+    subtask.derive_task_status = off_by_one
 
 
 def fencing_disabled() -> None:

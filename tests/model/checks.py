@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from domain.enums import Operation, SubtaskStatus, TaskStatus
 from domain.errors import DomainError, RollbackProhibited, SkipProhibited, StaleAttempt
 from domain.task import Task
+from domain.task_sketch import TaskSketch
 from tests.model.actions import Action
 
 _S = SubtaskStatus
@@ -108,6 +109,11 @@ def check_accepted(action: Action, before: Task, after: Task, ghost: Ghost) -> N
     expect(
         "replay", fingerprint(replayed) == fingerprint(after), f"{action.label} is not its events"
     )
+    # The views fold sketches, not aggregates: the same events must sketch the same task.
+    sketch = TaskSketch.of(before)
+    for event in events:
+        sketch.apply(event)
+    expect("sketch", sketch == TaskSketch.of(after), f"{action.label}: {sketch} != the task's")
     if action.name == "skip":
         expect("prohibit-skip", not before.subtask(_sid(action)).prohibit_skip, action.label)
     if action.name == "rollback":
