@@ -5,6 +5,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.task_sketch import TaskSketch
 from infrastructure.projections.db import Tx, stamp
 from infrastructure.projections.fold import Summary, summarise
 
@@ -47,7 +48,12 @@ _VERBS = {
 
 
 def operation_of(event: Aggregate.Event) -> str:
-    topic: str = type(event).TOPIC  # type: ignore[attr-defined]
+    return _operation(type(event))
+
+
+@cache
+def _operation(event_class: type[Aggregate.Event]) -> str:
+    topic: str = event_class.TOPIC  # type: ignore[attr-defined]
     return topic.rpartition(":")[2]
 
 
@@ -89,7 +95,7 @@ def row(
     position: int, event: Aggregate.Event, before: Summary | None, after: Any
 ) -> tuple[Any, ...]:
     operation = operation_of(event)
-    kind = type(after).__name__
+    kind = "Task" if isinstance(after, TaskSketch) else type(after).__name__
     subtask_id: int | None = getattr(event, "subtask_id", None)
     task_id: int | None = getattr(after, "task_id", None) if kind == "Task" else None
     task_id = task_id if task_id is not None else getattr(event, "task_id", None)
@@ -131,8 +137,8 @@ def _what(
 ) -> str:
     verb = _VERBS.get(operation, operation)
     if subtask_id is not None:
-        subtask = after.subtask(subtask_id)
-        what = f"{verb} subtask {subtask_id} '{subtask.name}' of task {after.task_id}"
+        name = after.subtask_name(subtask_id)
+        what = f"{verb} subtask {subtask_id} '{name}' of task {after.task_id}"
         reason = getattr(event, "reason", None)
         return what if reason is None else f"{what} ({reason})"
     if kind == "Task":

@@ -7,6 +7,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.service import ArbitrationService
 from domain.task import Task
+from domain.task_sketch import TaskSketch
 from infrastructure.projections.base import topics_of
 from infrastructure.projections.db import Tx, stamp
 from infrastructure.projections.fold import Summary
@@ -73,7 +74,7 @@ class TaskList:
                 (after.service_id, after.host_id),
             )
             return
-        task: Task = after
+        task: TaskSketch = after
         key = (TABLE, task.task_id)
         insert = _insert(tx.table(TABLE), tx.table(HOSTS))
         # Rows are made at the batch's end (a callable), from the task as it is then: a task
@@ -102,7 +103,7 @@ def _update(table: str) -> str:
     )
 
 
-def _changes(task: Task) -> tuple[Any, ...]:
+def _changes(task: TaskSketch) -> tuple[Any, ...]:
     return (
         task.status.value,
         task.operation.value,
@@ -113,7 +114,7 @@ def _changes(task: Task) -> tuple[Any, ...]:
     )
 
 
-def _row(task: Task) -> tuple[Any, ...]:
+def _row(task: TaskSketch) -> tuple[Any, ...]:
     return (
         task.task_id,
         task.name,
