@@ -82,13 +82,7 @@ class AuditLog:
         before: Summary | None,
         after: Any,
     ) -> None:
-        tx.write(_insert(tx.table(TABLE)), row(position, event, before, after))
-
-
-@cache
-def _insert(table: str) -> str:
-    marks = ", ".join("?" * len(COLUMNS))
-    return f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
+        tx.append(TABLE, COLUMNS, row(position, event, before, after))
 
 
 def row(

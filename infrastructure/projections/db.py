@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -134,6 +135,12 @@ class ViewDB:
 Params = Sequence[Any] | Callable[[], Sequence[Any]]
 
 
+@cache
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+
+
 class Tx:
     """Statements of one transaction. `write` defers a statement: runs of the same statement go
     to the database in one executemany (one pipeline on PostgreSQL) instead of a round trip
@@ -147,6 +154,7 @@ class Tx:
         self._conn = conn
         self._pending: list[tuple[str, Params]] = []
         self._keyed: dict[Hashable, int] = {}  # key -> index in _pending
+        self._copies: dict[str, str] = {}  # an append's INSERT -> its COPY (PostgreSQL)
 
     def table(self, name: str) -> str:
         return self._db.table(name)
@@ -158,6 +166,14 @@ class Tx:
         if key is not None:
             self._keyed[key] = len(self._pending)
         self._pending.append((sql, params))
+
+    def append(self, table: str, columns: Sequence[str], row: Sequence[Any]) -> None:
+        """A new row (never replaced, never in conflict): on PostgreSQL a batch's appends go in
+        one COPY, several times cheaper per row than INSERTs, even pipelined."""
+        sql = _insert(self.table(table), tuple(columns))
+        if self._db.store.is_postgres and sql not in self._copies:
+            self._copies[sql] = f"COPY {self.table(table)} ({', '.join(columns)}) FROM STDIN"
+        self.write(sql, row)
 
     def pending(self, key: Hashable) -> str | None:
         """The statement still waiting under `key`, if any."""
@@ -174,7 +190,12 @@ class Tx:
             while end < len(pending) and pending[end][0] == sql:
                 end += 1
             rows = [p() if callable(p) else p for _, p in pending[start:end]]
-            self._conn.cursor().executemany(self._db._sql(sql), rows)
+            if sql in self._copies:
+                with self._conn.cursor().copy(self._copies[sql]) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                self._conn.cursor().executemany(self._db._sql(sql), rows)
             start = end
 
     def create_indexes(self, indexes: Sequence[tuple[str, str]]) -> None:
