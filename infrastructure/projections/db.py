@@ -154,6 +154,7 @@ class Tx:
         self._conn = conn
         self._pending: list[tuple[str, Params]] = []
         self._keyed: dict[Hashable, int] = {}  # key -> index in _pending
+        self._appends: dict[str, str] = {}  # table -> its append's INSERT
         self._copies: dict[str, str] = {}  # an append's INSERT -> its COPY (PostgreSQL)
 
     def table(self, name: str) -> str:
@@ -170,10 +171,12 @@ class Tx:
     def append(self, table: str, columns: Sequence[str], row: Sequence[Any]) -> None:
         """A new row (never replaced, never in conflict): on PostgreSQL a batch's appends go in
         one COPY, several times cheaper per row than INSERTs, even pipelined."""
-        sql = _insert(self.table(table), tuple(columns))
-        if self._db.store.is_postgres and sql not in self._copies:
-            self._copies[sql] = f"COPY {self.table(table)} ({', '.join(columns)}) FROM STDIN"
-        self.write(sql, row)
+        sql = self._appends.get(table)
+        if sql is None:
+            sql = self._appends[table] = _insert(self.table(table), tuple(columns))
+            if self._db.store.is_postgres:
+                self._copies[sql] = f"COPY {self.table(table)} ({', '.join(columns)}) FROM STDIN"
+        self._pending.append((sql, row))
 
     def pending(self, key: Hashable) -> str | None:
         """The statement still waiting under `key`, if any."""
