@@ -45,8 +45,15 @@ class Stats:
 
 
 def new_task(template: TaskTemplate) -> Task:
+    task = created_task(template)
+    task.collect_events()
+    return task
+
+
+def created_task(template: TaskTemplate) -> Task:
+    """A new task of `template` (subtasks 101, 102, ...), its TaskCreated still pending."""
     ids = list(range(101, 101 + len(template.subtasks)))
-    task = Task.create(
+    return Task.create(
         task_id=100,
         name=template.name,
         template=template.key,
@@ -58,8 +65,6 @@ def new_task(template: TaskTemplate) -> Task:
         actor="admin",
         trace_id=TRACE,
     )
-    task.collect_events()
-    return task
 
 
 def explore(template: TaskTemplate, bound: int = DEFAULT_BOUND, exact: bool = False) -> Stats:

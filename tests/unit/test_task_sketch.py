@@ -5,28 +5,13 @@ check, in tests/model/checks.py.)"""
 
 import pytest
 
-from domain.subtask import chain_specs
-from domain.task import Task
 from domain.task_sketch import TaskSketch
-from tests.model.explorer import EXPLORED
+from tests.model.explorer import EXPLORED, created_task
 
 
 @pytest.mark.parametrize("key", sorted(EXPLORED))
 def test_the_sketch_of_a_creation_is_the_sketch_of_the_new_task(key: str) -> None:
-    template = EXPLORED[key]
-    ids = list(range(11, 11 + len(template.subtasks)))
-    task = Task.create(
-        task_id=10,
-        name=template.name,
-        template=template.key,
-        service_id=1,
-        params={},
-        subtasks=chain_specs(template, ids),
-        executor="node",
-        client_token=None,
-        actor="admin",
-        trace_id="t" * 16,
-    )
+    task = created_task(EXPLORED[key])
     (created,) = task.collect_events()
 
     sketch = TaskSketch.created(created)
@@ -34,5 +19,6 @@ def test_the_sketch_of_a_creation_is_the_sketch_of_the_new_task(key: str) -> Non
     assert sketch == TaskSketch.of(task)
     assert sketch.status == task.status
     assert sketch.prohibit_rollback is False
+    ids = [s.id for s in task.subtasks]
     assert [sketch.subtask_name(i) for i in ids] == [s.name for s in task.subtasks]
     assert [sketch.subtask_status(i) for i in ids] == [s.status.value for s in task.subtasks]
