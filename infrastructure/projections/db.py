@@ -25,7 +25,7 @@ def stamp(moment: datetime) -> str:
     """A fixed-width UTC text time: sorts and compares the same on SQLite and PostgreSQL."""
     # isoformat, not strftime: a rebuild stamps every row, and strftime costs four times more.
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def unstamp(text: str | None) -> datetime | None:
