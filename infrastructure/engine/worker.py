@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Callable
 from uuid import UUID
 
+from infrastructure.engine.batch import BatchStore, Finish, Start
+from infrastructure.engine.batcher import Batcher
 from infrastructure.engine.runner import RunLimits, run_claim, truth
-from infrastructure.engine.steps import HostAgent
-from infrastructure.engine_use_cases import EngineUseCases
+from infrastructure.engine.steps import HostAgent, ServiceEffect
+from infrastructure.engine_use_cases import Claim, EngineUseCases, Outcome
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
 
@@ -45,6 +47,8 @@ class Engine:
         self._listener: Callable[[], None] | None = None
         self._idle: dict[UUID, int] = {}  # task -> queued version at which it offered nothing
         self._next_full_sweep = 0.0
+        # Claims and outcomes of many tasks share commits (infrastructure/engine/batch.py).
+        self.batcher = Batcher(BatchStore(app), gate, settings.batch_seconds)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -69,6 +73,7 @@ class Engine:
         for task in [*self._loops, *self.runs.values()]:
             with contextlib.suppress(BaseException):
                 await task
+        await self.batcher.close()
 
     def wake(self) -> None:
         self._wake.set()
@@ -107,8 +112,8 @@ class Engine:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
 
     async def _sweep(self) -> None:
-        if self.fenced_out():
-            return
+        if self.fenced_out() or self._full():
+            return  # a full node could launch nothing: a freed slot wakes the next sweep
         while await self.gate.call(self.app.feed_queue) > 0:
             pass
         since = time.time() - self.settings.lease_seconds
@@ -127,7 +132,7 @@ class Engine:
         order = list(queued.items())
         random.shuffle(order)  # nodes sweeping in one order would all race for the same subtasks
         for task_uuid, version in order:
-            if len(self.runs) >= self.settings.engine_workers:
+            if self._full():
                 return  # no room for another run; the next sweep carries on
             if not full and task_uuid in self._idle:
                 continue
@@ -155,26 +160,52 @@ class Engine:
             await self._launch(work.task_id, subtask_id, executor)
         return not work.ready and not work.orphaned
 
+    def _full(self) -> bool:
+        return len(self.runs) >= self.settings.engine_workers
+
     async def _launch(self, task_id: int, subtask_id: int, lost_executor: str | None) -> None:
+        """Take a worker slot at once and claim in it, so that one sweep's claims share a
+        commit; the slot then runs the claimed step and every step chained after it."""
         key = (task_id, subtask_id)
-        busy = key in self.runs or len(self.runs) >= self.settings.engine_workers
-        if busy or self.fenced_out():
+        if key in self.runs or self._full() or self.fenced_out():
             return
-        claim = await self.gate.call(
-            self.app.claim_subtask, task_id, subtask_id, self.node_id, lost_executor
-        )
-        if claim is None:
+        # This node's own RUNNING subtask is orphaned only if none of its runs holds the task:
+        # a run's chained claim is in the store a moment before the run is filed under it.
+        if lost_executor == self.node_id and any(t == task_id for t, _ in self.runs):
             return
+        current = [key]  # the subtask this slot runs now (it changes along a chain)
+        run = asyncio.create_task(self._run(current, lost_executor))
+        self.runs[key] = run
+        run.add_done_callback(lambda _: self._finished(current[0], run))
+
+    async def _run(self, current: list[tuple[int, int]], lost_executor: str | None) -> None:
+        task_id, subtask_id = current[0]
+        start = Start(task_id, subtask_id, self.node_id, lost_executor)
+        claim = await self.batcher.submit(start)
         limits = RunLimits(
             self.settings.poll_seconds, self.settings.step_timeout_seconds, self.fenced_out
         )
-        agent = self.agents(claim.agent_address)
-        run = asyncio.create_task(run_claim(self.app, self.gate, agent, claim, limits))
-        self.runs[key] = run
-        run.add_done_callback(lambda _: self._finished(key))
+        while claim is not None:
+            key = (claim.task_id, claim.subtask_id)
+            if key != current[0]:  # a chained claim: this slot now runs that subtask
+                run = asyncio.current_task()
+                assert run is not None
+                self.runs.pop(current[0], None)
+                self.runs[key] = run
+                current[0] = key
+            agent = self.agents(claim.agent_address)
+            claim = await run_claim(self.app, self.gate, agent, claim, limits, self._finish)
 
-    def _finished(self, key: tuple[int, int]) -> None:
-        run = self.runs.pop(key, None)
-        if run is not None and not run.cancelled() and run.exception() is not None:
+    async def _finish(
+        self, claim: Claim, outcome: Outcome, log: list[str], effect: ServiceEffect | None
+    ) -> Claim | None:
+        # A node about to be fenced out must not start anything new.
+        chain_to = None if self.fenced_out() else self.node_id
+        return await self.batcher.submit(Finish(claim, outcome, log, effect, chain_to))
+
+    def _finished(self, key: tuple[int, int], run: "asyncio.Task[None]") -> None:
+        if self.runs.get(key) is run:
+            del self.runs[key]
+        if not run.cancelled() and run.exception() is not None:
             log.error("run of subtask %s failed", key, exc_info=run.exception())
         self._wake.set()
