@@ -10,6 +10,7 @@ A transition is one saved subtask state change (READY -> RUNNING, RUNNING -> SUC
 upgrade of 7 subtasks makes 14.
 
     python -m bench.cluster [--upgrades 100] [--nodes 1,2,3] [--action-seconds 0.02]
+                            [--workers 8] [--kinds action,instant]
 """
 
 import argparse
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--nodes", default="1,2,3")
     parser.add_argument("--action-seconds", type=float, default=0.02)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--kinds", default="action,instant", help="which runs: action, instant")
     args = parser.parse_args()
     timing = replace(Timing(), engine_workers=args.workers)
     print(
@@ -142,8 +144,10 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|")
     counts = [int(n) for n in args.nodes.split(",")]
+    kinds = args.kinds.split(",")
     runs = [(f"agent action {args.action_seconds} s", n, args.action_seconds) for n in counts]
-    runs += [("instant agent steps", n, 0.0) for n in counts]
+    runs = runs if "action" in kinds else []
+    runs += [("instant agent steps", n, 0.0) for n in counts] if "instant" in kinds else []
     for label, nodes, action in runs:
         each = replace(timing, action_seconds=action)
         result = asyncio.run(run_upgrades(nodes, args.upgrades, each))
