@@ -70,6 +70,7 @@ class Work:
     ready: list[int]
     orphaned: list[tuple[int, str]]  # RUNNING/CANCELING subtasks of a lost executor
     unreleased: Claim | None = None  # a SUCCESSFUL task still bound to its service (see below)
+    running: bool = False  # some subtask is RUNNING or CANCELING (a run moves the task on)
 
 
 class EngineUseCases(LifecycleUseCases):
@@ -111,10 +112,11 @@ class EngineUseCases(LifecycleUseCases):
             return None
         version = task.version
         assert isinstance(version, int)
-        service = self.get_service(task.service_id)
         # A task that an operator's skip finished never passed through the engine's save: the
         # engine still owes its service the release and a truthful status.
-        unreleased = owes_release(task, service)
+        unreleased = task.status is TaskStatus.SUCCESSFUL and owes_release(
+            task, self.get_service(task.service_id)
+        )
         return Work(
             task_id=task.task_id,
             version=version,
@@ -128,6 +130,7 @@ class EngineUseCases(LifecycleUseCases):
                 and s.executor not in live_nodes
             ],
             unreleased=self._claim(task, task.subtasks[-1].id, 0) if unreleased else None,
+            running=any(s.status in (_S.RUNNING, _S.CANCELING) for s in task.subtasks),
         )
 
     def forget_task(self, task_uuid: UUID, version: int) -> None:

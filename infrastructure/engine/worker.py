@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Callable
 from uuid import UUID
 
+from domain.ids import task_uuid
 from infrastructure.engine.batch import BatchStore, Finish, Start
 from infrastructure.engine.batcher import Batcher
 from infrastructure.engine.runner import RunLimits, run_claim, truth
 from infrastructure.engine.steps import HostAgent, ServiceEffect
-from infrastructure.engine_use_cases import Claim, EngineUseCases, Outcome
+from infrastructure.engine_use_cases import Claim, EngineUseCases, Outcome, Work
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
 
@@ -46,6 +47,7 @@ class Engine:
         self._last_beat = 0.0
         self._listener: Callable[[], None] | None = None
         self._idle: dict[UUID, int] = {}  # task -> queued version at which it offered nothing
+        self._held: set[UUID] = set()  # tasks another node's run holds (until the next full sweep)
         self._next_full_sweep = 0.0
         # Claims and outcomes of many tasks share commits (infrastructure/engine/batch.py).
         self.batcher = Batcher(BatchStore(app), gate, settings.batch_seconds)
@@ -129,36 +131,46 @@ class Engine:
         if full:
             self._next_full_sweep = time.monotonic() + self.settings.heartbeat_seconds
         self._idle = {t: v for t, v in self._idle.items() if queued.get(t) == v}
+        if full:
+            self._held.clear()
+        # A task one of this node's runs holds moves on by that run (its chained claims); it is
+        # read again when the run ends (which wakes the sweep), or at the next full sweep.
+        mine = {task_uuid(task_id) for task_id, _ in self.runs}
         order = list(queued.items())
         random.shuffle(order)  # nodes sweeping in one order would all race for the same subtasks
-        for task_uuid, version in order:
+        for task, version in order:
             if self._full():
                 return  # no room for another run; the next sweep carries on
-            if not full and task_uuid in self._idle:
+            if not full and (task in self._idle or task in self._held or task in mine):
                 continue
             try:
-                if await self._serve_task(task_uuid, live):
-                    self._idle[task_uuid] = version
+                work = await self._serve_task(task, live)
             except Exception:  # one broken task must not starve the others
-                log.exception("engine could not serve task %s; it stays queued", task_uuid)
+                log.exception("engine could not serve task %s; it stays queued", task)
+                continue
+            if work is not None and not (work.ready or work.orphaned or work.finished):
+                if work.running:  # another node's run holds it, and moves it on by itself
+                    self._held.add(task)
+                else:
+                    self._idle[task] = version
 
-    async def _serve_task(self, task_uuid: UUID, live: set[str]) -> bool:
-        """Launch what the task offers; True when it offered this node nothing to do."""
-        work = await self.gate.call(self.app.work_of, task_uuid, live)
+    async def _serve_task(self, task: UUID, live: set[str]) -> Work | None:
+        """Launch what the task offers; what it offered (None if it is gone)."""
+        work = await self.gate.call(self.app.work_of, task, live)
         if work is None:
-            return False
+            return None
         if work.unreleased is not None:
             agent = self.agents(work.unreleased.agent_address)
             _, effect = await truth(agent, work.unreleased, [])
             await self.gate.call(self.app.release_service, work.unreleased, effect)
         if work.finished:
-            await self.gate.call(self.app.forget_task, task_uuid, work.version)
-            return False
+            await self.gate.call(self.app.forget_task, task, work.version)
+            return work
         for subtask_id in work.ready:
             await self._launch(work.task_id, subtask_id, None)
         for subtask_id, executor in work.orphaned:
             await self._launch(work.task_id, subtask_id, executor)
-        return not work.ready and not work.orphaned
+        return work
 
     def _full(self) -> bool:
         return len(self.runs) >= self.settings.engine_workers
@@ -186,6 +198,8 @@ class Engine:
             self.settings.poll_seconds, self.settings.step_timeout_seconds, self.fenced_out
         )
         while claim is not None:
+            if self.fenced_out():  # a chained claim made just before: leave it to a take-over
+                return
             key = (claim.task_id, claim.subtask_id)
             if key != current[0]:  # a chained claim: this slot now runs that subtask
                 run = asyncio.current_task()
