@@ -120,29 +120,21 @@ class Engine:
             pass
         since = time.time() - self.settings.lease_seconds
         live = await self.gate.call(self.app.engine_tables.live_nodes, since)
+        queued = await self.gate.call(self.app.queued_tasks)
+        self._idle = {t: v for t, v in self._idle.items() if queued.get(t) == v}
+        full = time.monotonic() >= self._next_full_sweep
+        if full:  # every heartbeat period, read them all: executors may have gone silent
+            self._next_full_sweep = time.monotonic() + self.settings.heartbeat_seconds
+            self._held.clear()
+        skipped = set() if full else self._skipped(queued, live)
         # This node's own subtasks count as orphaned unless one of its runs holds them (a run it
         # abandoned when it fenced itself out): `_launch` skips the ones it is running.
         live.discard(self.node_id)
-        queued = await self.gate.call(self.app.queued_tasks)
-        # A task that offered this node nothing at a queued version offers nothing until a new
-        # event changes it, except an executor going silent: every heartbeat period the sweep
-        # reads them all. Without this, every node re-read every unfinished task on every wake.
-        full = time.monotonic() >= self._next_full_sweep
-        if full:
-            self._next_full_sweep = time.monotonic() + self.settings.heartbeat_seconds
-        self._idle = {t: v for t, v in self._idle.items() if queued.get(t) == v}
-        if full:
-            self._held.clear()
-        # A task one of this node's runs holds moves on by that run (its chained claims); it is
-        # read again when the run ends (which wakes the sweep), or at the next full sweep.
-        mine = {task_uuid(task_id) for task_id, _ in self.runs}
-        order = list(queued.items())
+        order = [(t, v) for t, v in queued.items() if t not in skipped]
         random.shuffle(order)  # nodes sweeping in one order would all race for the same subtasks
         for task, version in order:
             if self._full():
                 return  # no room for another run; the next sweep carries on
-            if not full and (task in self._idle or task in self._held or task in mine):
-                continue
             try:
                 work = await self._serve_task(task, live)
             except Exception:  # one broken task must not starve the others
@@ -153,6 +145,21 @@ class Engine:
                     self._held.add(task)
                 else:
                     self._idle[task] = version
+
+    def _skipped(self, queued: dict[UUID, int], live: set[str]) -> set[UUID]:
+        """The tasks a partial sweep leaves alone (without this every node re-read every
+        unfinished task on every wake): those that offered nothing at their queued version,
+        those a run holds (here: it moves them on by its chained claims, and its end wakes the
+        sweep; elsewhere: that node does), and those another live node owns. Tasks are spread
+        over the live nodes by their id, so that nodes rarely race for a task's first claim."""
+        peers = sorted(live | {self.node_id})
+        me = peers.index(self.node_id)
+        mine = {task_uuid(task_id) for task_id, _ in self.runs}
+        return {
+            t
+            for t in queued
+            if t in self._idle or t in self._held or t in mine or t.int % len(peers) != me
+        }
 
     async def _serve_task(self, task: UUID, live: set[str]) -> Work | None:
         """Launch what the task offers; what it offered (None if it is gone)."""
