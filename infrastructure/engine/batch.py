@@ -75,6 +75,7 @@ class BatchStore:
         self.app = app
         self._fresh: OrderedDict[UUID, Any] = OrderedDict()  # only the flushing thread uses it
         self._agents: dict[int, str] = {}  # host id -> agent address (a host never moves)
+        self.alone = 0  # requests decided again alone (a conflict, or a "no" on a copy)
 
     def commit(self, requests: list[Request]) -> list[Result]:
         results: list[Result] = [None] * len(requests)
@@ -102,6 +103,7 @@ class BatchStore:
                 decided = {}
         for task, service in decided.values():
             self._remember(task, service)
+        self.alone += len(alone)
         for index in sorted(alone):
             results[index] = self._alone(requests[index])
         return results

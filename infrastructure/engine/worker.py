@@ -76,6 +76,13 @@ class Engine:
             with contextlib.suppress(BaseException):
                 await task
         await self.batcher.close()
+        b = self.batcher
+        log.info(
+            "engine stopped: %d requests in %d commits, %d decided again alone",
+            b.requests,
+            b.commits,
+            b.store.alone,
+        )
 
     def wake(self) -> None:
         self._wake.set()
