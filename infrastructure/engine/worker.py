@@ -47,6 +47,7 @@ class Engine:
         self._last_beat = 0.0
         self._listener: Callable[[], None] | None = None
         self._idle: dict[UUID, int] = {}  # task -> queued version at which it offered nothing
+        self._stopping = False
         self._held: set[UUID] = set()  # tasks another node's run holds (until the next full sweep)
         self._next_full_sweep = 0.0
         # Claims and outcomes of many tasks share commits (infrastructure/engine/batch.py).
@@ -68,6 +69,7 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop finding and running work; interrupted subtasks are taken over after the lease."""
+        self._stopping = True  # a run that outlives its cancel (it finishes saving) chains nothing
         if self._listener is not None:
             self.app.save_listeners.remove(self._listener)
         for task in [*self._loops, *self.runs.values()]:
@@ -211,9 +213,9 @@ class Engine:
         limits = RunLimits(
             self.settings.poll_seconds, self.settings.step_timeout_seconds, self.fenced_out
         )
-        while claim is not None:
-            if self.fenced_out():  # a chained claim made just before: leave it to a take-over
-                return
+        # A chained claim is run like a fresh one: it was made only while the node was not fenced
+        # out (see _finish), and the run watches for fencing every poll.
+        while claim is not None and not self._stopping:
             key = (claim.task_id, claim.subtask_id)
             if key != current[0]:  # a chained claim: this slot now runs that subtask
                 run = asyncio.current_task()
@@ -228,7 +230,7 @@ class Engine:
         self, claim: Claim, outcome: Outcome, log: list[str], effect: ServiceEffect | None
     ) -> Claim | None:
         # A node about to be fenced out must not start anything new.
-        chain_to = None if self.fenced_out() else self.node_id
+        chain_to = None if self.fenced_out() or self._stopping else self.node_id
         return await self.batcher.submit(Finish(claim, outcome, log, effect, chain_to))
 
     def _finished(self, key: tuple[int, int], run: "asyncio.Task[None]") -> None:
