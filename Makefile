@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit venv clean bench bench-cluster modelcheck mutants diagram
+.PHONY: run test lint types unit venv clean bench bench-cluster bench-engine modelcheck mutants diagram
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 # Upgrades/min with 1, 2, 3 nodes and transitions/s beside the raw append rate (PostgreSQL).
 bench-cluster: $(STAMP)
 	$(BIN)/python -m bench.cluster $(BENCH_ARGS)
+
+# Engine-only transitions/s (in-process instant agent) beside the raw append rate (PostgreSQL).
+bench-engine: $(STAMP)
+	$(BIN)/python -m bench.engine $(BENCH_ARGS)
 
 # The deep model-checking profile (by hand; figures in docs/testing.md).
 modelcheck: $(STAMP)

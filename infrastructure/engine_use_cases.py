@@ -70,6 +70,7 @@ class Work:
     ready: list[int]
     orphaned: list[tuple[int, str]]  # RUNNING/CANCELING subtasks of a lost executor
     unreleased: Claim | None = None  # a SUCCESSFUL task still bound to its service (see below)
+    running: bool = False  # some subtask is RUNNING or CANCELING (a run moves the task on)
 
 
 class EngineUseCases(LifecycleUseCases):
@@ -111,10 +112,11 @@ class EngineUseCases(LifecycleUseCases):
             return None
         version = task.version
         assert isinstance(version, int)
-        service = self.get_service(task.service_id)
         # A task that an operator's skip finished never passed through the engine's save: the
         # engine still owes its service the release and a truthful status.
-        unreleased = _owes_release(task, service)
+        unreleased = task.status is TaskStatus.SUCCESSFUL and owes_release(
+            task, self.get_service(task.service_id)
+        )
         return Work(
             task_id=task.task_id,
             version=version,
@@ -128,6 +130,7 @@ class EngineUseCases(LifecycleUseCases):
                 and s.executor not in live_nodes
             ],
             unreleased=self._claim(task, task.subtasks[-1].id, 0) if unreleased else None,
+            running=any(s.status in (_S.RUNNING, _S.CANCELING) for s in task.subtasks),
         )
 
     def forget_task(self, task_uuid: UUID, version: int) -> None:
@@ -171,20 +174,7 @@ class EngineUseCases(LifecycleUseCases):
     def _claim(self, task: Task, subtask_id: int, attempt: int) -> Claim:
         service = self.get_service(task.service_id)
         host = self.get_host(service.host_id)
-        subtask = task.subtask(subtask_id)
-        return Claim(
-            task_id=task.task_id,
-            subtask_id=subtask_id,
-            attempt=attempt,
-            step=subtask.step,
-            undo=task.rolling_back,
-            timeout=subtask.timeout,
-            params=dict(task.params),
-            agent_address=host.agent_address,
-            port=service.svr_port,
-            current_rpm=service.rpm_name,
-            trace_id=task.trace_id,
-        )
+        return claim_of(task, service, host.agent_address, subtask_id, attempt)
 
     def release_service(self, claim: Claim, effect: ServiceEffect) -> None:
         """Release the service of a finished SUCCESSFUL task, with the status the host shows."""
@@ -192,7 +182,7 @@ class EngineUseCases(LifecycleUseCases):
         def command() -> None:
             task = self.get_task(claim.task_id)
             service = self.get_service(task.service_id)
-            if not _owes_release(task, service):
+            if not owes_release(task, service):
                 return
             caller = Caller(ENGINE_ACTOR, claim.trace_id)
             effect(service, caller)
@@ -213,7 +203,7 @@ class EngineUseCases(LifecycleUseCases):
         def command() -> Task:
             task = self.get_task(claim.task_id)
             caller = Caller(ENGINE_ACTOR, claim.trace_id)
-            self._record_outcome(task, claim, outcome, log, caller)
+            self.record_outcome(task, claim, outcome, log, caller)
             service = self.get_service(task.service_id)
             if effect is not None:
                 effect(service, caller)
@@ -224,7 +214,7 @@ class EngineUseCases(LifecycleUseCases):
 
         return self.retrying(command)
 
-    def _record_outcome(
+    def record_outcome(
         self, task: Task, claim: Claim, outcome: Outcome, log: list[str], caller: Caller
     ) -> None:
         sid, attempt, who = claim.subtask_id, claim.attempt, (caller.actor, caller.trace_id)
@@ -240,6 +230,25 @@ class EngineUseCases(LifecycleUseCases):
             task.fail_subtask(sid, attempt, FailureReason.ERROR, log, *who)
 
 
-def _owes_release(task: Task, service: ArbitrationService) -> bool:
+def owes_release(task: Task, service: ArbitrationService) -> bool:
     """A SUCCESSFUL task that still holds its service (one unfinished task per service)."""
     return task.status is TaskStatus.SUCCESSFUL and service.active_task_id == task.task_id
+
+
+def claim_of(
+    task: Task, service: ArbitrationService, agent_address: str, subtask_id: int, attempt: int
+) -> Claim:
+    subtask = task.subtask(subtask_id)
+    return Claim(
+        task_id=task.task_id,
+        subtask_id=subtask_id,
+        attempt=attempt,
+        step=subtask.step,
+        undo=task.rolling_back,
+        timeout=subtask.timeout,
+        params=dict(task.params),
+        agent_address=agent_address,
+        port=service.svr_port,
+        current_rpm=service.rpm_name,
+        trace_id=task.trace_id,
+    )

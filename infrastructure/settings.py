@@ -19,6 +19,7 @@ _ENGINE_ENV: dict[str, type] = {
     "heartbeat_seconds": float,
     "poll_seconds": float,
     "step_timeout_seconds": float,
+    "batch_seconds": float,
 }
 
 
@@ -35,6 +36,8 @@ class Settings:
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5  # the sweep's period, and how often a run checks for cancel
     step_timeout_seconds: float | None = None  # overrides every subtask's timeout (tests)
+    # How long the engine's first claim or outcome waits for others to share its commit.
+    batch_seconds: float = 0.002
     # A simulated host agent in this process, for hosts whose agent address is "embedded"
     # (`arbiter serve`, the demo; docs/agent.md). Its state lives under data_dir/agent.
     embedded_agent: bool = False

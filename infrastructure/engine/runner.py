@@ -7,7 +7,7 @@ meantime the store refuses it (StaleAttempt) and nothing this run did is recorde
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from domain.enums import SubtaskStatus
@@ -25,6 +25,8 @@ from infrastructure.engine_use_cases import Claim, EngineUseCases, Outcome
 from infrastructure.gate import StoreGate
 
 log = logging.getLogger(__name__)
+# Saves a run's outcome; answers the claim of the task's next subtask when it chained one.
+Finisher = Callable[[Claim, Outcome, list[str], ServiceEffect | None], Awaitable[Claim | None]]
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,14 @@ class RunLimits:
 
 
 async def run_claim(
-    app: EngineUseCases, gate: StoreGate, agent: HostAgent, claim: Claim, limits: RunLimits
-) -> None:
+    app: EngineUseCases,
+    gate: StoreGate,
+    agent: HostAgent,
+    claim: Claim,
+    limits: RunLimits,
+    finish: Finisher,
+) -> Claim | None:
+    """Run the claimed step and save its outcome; the next claim to run, if one was chained."""
     step = STEPS[claim.step]
     action = step.undo if claim.undo else step.run
     context = StepContext(agent, claim.port, claim.params, claim.request_id, claim.current_rpm)
@@ -47,7 +55,7 @@ async def run_claim(
         outcome = await _watch(app, gate, job, claim, limits, deadline)
     except _Abandoned:
         await _interrupt(job)
-        return
+        return None
     except BaseException:  # stopped, or the store failed: the step must not run on unwatched
         await _interrupt(job)
         raise
@@ -68,9 +76,10 @@ async def run_claim(
             why = "step interrupted by a cancel; cancel hook ran"
         lines, effect = await truth(agent, claim, [why])
     try:
-        await gate.call(app.finish_subtask, claim, outcome, lines, effect)
+        return await finish(claim, outcome, lines, effect)
     except StaleAttempt as error:
         log.warning("%s: outcome rejected: %s", claim.request_id, error.message)
+        return None
 
 
 class _Abandoned(Exception):

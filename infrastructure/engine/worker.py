@@ -14,9 +14,12 @@ import uuid
 from collections.abc import Callable
 from uuid import UUID
 
+from domain.ids import task_uuid
+from infrastructure.engine.batch import BatchStore, Finish, Start
+from infrastructure.engine.batcher import Batcher
 from infrastructure.engine.runner import RunLimits, run_claim, truth
-from infrastructure.engine.steps import HostAgent
-from infrastructure.engine_use_cases import EngineUseCases
+from infrastructure.engine.steps import HostAgent, ServiceEffect
+from infrastructure.engine_use_cases import Claim, EngineUseCases, Outcome, Work
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
 
@@ -44,7 +47,11 @@ class Engine:
         self._last_beat = 0.0
         self._listener: Callable[[], None] | None = None
         self._idle: dict[UUID, int] = {}  # task -> queued version at which it offered nothing
+        self._stopping = False
+        self._held: set[UUID] = set()  # tasks another node's run holds (until the next full sweep)
         self._next_full_sweep = 0.0
+        # Claims and outcomes of many tasks share commits (infrastructure/engine/batch.py).
+        self.batcher = Batcher(BatchStore(app), gate, settings.batch_seconds)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -62,6 +69,7 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop finding and running work; interrupted subtasks are taken over after the lease."""
+        self._stopping = True  # a run that outlives its cancel (it finishes saving) chains nothing
         if self._listener is not None:
             self.app.save_listeners.remove(self._listener)
         for task in [*self._loops, *self.runs.values()]:
@@ -69,6 +77,14 @@ class Engine:
         for task in [*self._loops, *self.runs.values()]:
             with contextlib.suppress(BaseException):
                 await task
+        await self.batcher.close()
+        b = self.batcher
+        log.info(
+            "engine stopped: %d requests in %d commits, %d decided again alone",
+            b.requests,
+            b.commits,
+            b.store.alone,
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -107,74 +123,119 @@ class Engine:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
 
     async def _sweep(self) -> None:
-        if self.fenced_out():
-            return
+        if self.fenced_out() or self._full():
+            return  # a full node could launch nothing: a freed slot wakes the next sweep
         while await self.gate.call(self.app.feed_queue) > 0:
             pass
         since = time.time() - self.settings.lease_seconds
         live = await self.gate.call(self.app.engine_tables.live_nodes, since)
+        queued = await self.gate.call(self.app.queued_tasks)
+        self._idle = {t: v for t, v in self._idle.items() if queued.get(t) == v}
+        full = time.monotonic() >= self._next_full_sweep
+        if full:  # every heartbeat period, read them all: executors may have gone silent
+            self._next_full_sweep = time.monotonic() + self.settings.heartbeat_seconds
+            self._held.clear()
+        skipped = set() if full else self._skipped(queued, live)
         # This node's own subtasks count as orphaned unless one of its runs holds them (a run it
         # abandoned when it fenced itself out): `_launch` skips the ones it is running.
         live.discard(self.node_id)
-        queued = await self.gate.call(self.app.queued_tasks)
-        # A task that offered this node nothing at a queued version offers nothing until a new
-        # event changes it, except an executor going silent: every heartbeat period the sweep
-        # reads them all. Without this, every node re-read every unfinished task on every wake.
-        full = time.monotonic() >= self._next_full_sweep
-        if full:
-            self._next_full_sweep = time.monotonic() + self.settings.heartbeat_seconds
-        self._idle = {t: v for t, v in self._idle.items() if queued.get(t) == v}
-        order = list(queued.items())
+        order = [(t, v) for t, v in queued.items() if t not in skipped]
         random.shuffle(order)  # nodes sweeping in one order would all race for the same subtasks
-        for task_uuid, version in order:
-            if len(self.runs) >= self.settings.engine_workers:
+        for task, version in order:
+            if self._full():
                 return  # no room for another run; the next sweep carries on
-            if not full and task_uuid in self._idle:
-                continue
             try:
-                if await self._serve_task(task_uuid, live):
-                    self._idle[task_uuid] = version
+                work = await self._serve_task(task, live)
             except Exception:  # one broken task must not starve the others
-                log.exception("engine could not serve task %s; it stays queued", task_uuid)
+                log.exception("engine could not serve task %s; it stays queued", task)
+                continue
+            if work is not None and not (work.ready or work.orphaned or work.finished):
+                if work.running:  # another node's run holds it, and moves it on by itself
+                    self._held.add(task)
+                else:
+                    self._idle[task] = version
 
-    async def _serve_task(self, task_uuid: UUID, live: set[str]) -> bool:
-        """Launch what the task offers; True when it offered this node nothing to do."""
-        work = await self.gate.call(self.app.work_of, task_uuid, live)
+    def _skipped(self, queued: dict[UUID, int], live: set[str]) -> set[UUID]:
+        """The tasks a partial sweep leaves alone (without this every node re-read every
+        unfinished task on every wake): those that offered nothing at their queued version,
+        those a run holds (here: it moves them on by its chained claims, and its end wakes the
+        sweep; elsewhere: that node does), and those another live node owns. Tasks are spread
+        over the live nodes by their id, so that nodes rarely race for a task's first claim."""
+        peers = sorted(live | {self.node_id})
+        me = peers.index(self.node_id)
+        mine = {task_uuid(task_id) for task_id, _ in self.runs}
+        return {
+            t
+            for t in queued
+            if t in self._idle or t in self._held or t in mine or t.int % len(peers) != me
+        }
+
+    async def _serve_task(self, task: UUID, live: set[str]) -> Work | None:
+        """Launch what the task offers; what it offered (None if it is gone)."""
+        work = await self.gate.call(self.app.work_of, task, live)
         if work is None:
-            return False
+            return None
         if work.unreleased is not None:
             agent = self.agents(work.unreleased.agent_address)
             _, effect = await truth(agent, work.unreleased, [])
             await self.gate.call(self.app.release_service, work.unreleased, effect)
         if work.finished:
-            await self.gate.call(self.app.forget_task, task_uuid, work.version)
-            return False
+            await self.gate.call(self.app.forget_task, task, work.version)
+            return work
         for subtask_id in work.ready:
             await self._launch(work.task_id, subtask_id, None)
         for subtask_id, executor in work.orphaned:
             await self._launch(work.task_id, subtask_id, executor)
-        return not work.ready and not work.orphaned
+        return work
+
+    def _full(self) -> bool:
+        return len(self.runs) >= self.settings.engine_workers
 
     async def _launch(self, task_id: int, subtask_id: int, lost_executor: str | None) -> None:
+        """Take a worker slot at once and claim in it, so that one sweep's claims share a
+        commit; the slot then runs the claimed step and every step chained after it."""
         key = (task_id, subtask_id)
-        busy = key in self.runs or len(self.runs) >= self.settings.engine_workers
-        if busy or self.fenced_out():
+        if key in self.runs or self._full() or self.fenced_out():
             return
-        claim = await self.gate.call(
-            self.app.claim_subtask, task_id, subtask_id, self.node_id, lost_executor
-        )
-        if claim is None:
+        # This node's own RUNNING subtask is orphaned only if none of its runs holds the task:
+        # a run's chained claim is in the store a moment before the run is filed under it.
+        if lost_executor == self.node_id and any(t == task_id for t, _ in self.runs):
             return
+        current = [key]  # the subtask this slot runs now (it changes along a chain)
+        run = asyncio.create_task(self._run(current, lost_executor))
+        self.runs[key] = run
+        run.add_done_callback(lambda _: self._finished(current[0], run))
+
+    async def _run(self, current: list[tuple[int, int]], lost_executor: str | None) -> None:
+        task_id, subtask_id = current[0]
+        start = Start(task_id, subtask_id, self.node_id, lost_executor)
+        claim = await self.batcher.submit(start)
         limits = RunLimits(
             self.settings.poll_seconds, self.settings.step_timeout_seconds, self.fenced_out
         )
-        agent = self.agents(claim.agent_address)
-        run = asyncio.create_task(run_claim(self.app, self.gate, agent, claim, limits))
-        self.runs[key] = run
-        run.add_done_callback(lambda _: self._finished(key))
+        # A chained claim is run like a fresh one: it was made only while the node was not fenced
+        # out (see _finish), and the run watches for fencing every poll.
+        while claim is not None and not self._stopping:
+            key = (claim.task_id, claim.subtask_id)
+            if key != current[0]:  # a chained claim: this slot now runs that subtask
+                run = asyncio.current_task()
+                assert run is not None
+                self.runs.pop(current[0], None)
+                self.runs[key] = run
+                current[0] = key
+            agent = self.agents(claim.agent_address)
+            claim = await run_claim(self.app, self.gate, agent, claim, limits, self._finish)
 
-    def _finished(self, key: tuple[int, int]) -> None:
-        run = self.runs.pop(key, None)
-        if run is not None and not run.cancelled() and run.exception() is not None:
+    async def _finish(
+        self, claim: Claim, outcome: Outcome, log: list[str], effect: ServiceEffect | None
+    ) -> Claim | None:
+        # A node about to be fenced out must not start anything new.
+        chain_to = None if self.fenced_out() or self._stopping else self.node_id
+        return await self.batcher.submit(Finish(claim, outcome, log, effect, chain_to))
+
+    def _finished(self, key: tuple[int, int], run: "asyncio.Task[None]") -> None:
+        if self.runs.get(key) is run:
+            del self.runs[key]
+        if not run.cancelled() and run.exception() is not None:
             log.error("run of subtask %s failed", key, exc_info=run.exception())
         self._wake.set()

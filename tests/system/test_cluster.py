@@ -34,7 +34,7 @@ TIMING = Timing()
 AGENT_STEPS = 3  # stop, install, start: the upgrade steps that act on the host
 SERVICES = "/api/v2/arbitration/services?size=2000"
 WAVE_SECONDS = 150.0  # a bound, not the expectation (about 15 s each on a busy 2-core machine)
-HEAD_START = 3.0  # seconds of the second wave before the kill: some tasks are done by then
+HEAD_START = 0.5  # seconds of the second wave before the kill: some tasks are done by then
 
 
 async def unfinished(c: Cluster) -> int:
