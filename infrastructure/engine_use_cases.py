@@ -5,8 +5,6 @@ ArbitrationService aggregate they change, in one `save()` (one transaction).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -14,15 +12,21 @@ from eventsourcing.persistence import RecordConflictError
 
 from domain.enums import FailureReason, SubtaskStatus, TaskStatus
 from domain.errors import TaskStateInvalid
-from domain.service import ArbitrationService
 from domain.task import Task
 from infrastructure.application import Caller
+from infrastructure.engine.claims import (
+    ENGINE_ACTOR,
+    Claim,
+    Outcome,
+    Work,
+    claim_of,
+    owes_release,
+)
 from infrastructure.engine.lifecycle import LifecycleUseCases
 from infrastructure.engine.steps import TRANSITIONAL, ServiceEffect
 from infrastructure.engine.tables import EngineTables
 from infrastructure.store import StoreConfig
 
-ENGINE_ACTOR = "arbiter-engine"
 _S = SubtaskStatus
 # Every stored Task event topic: the notification log is read for these only.
 TASK_TOPICS = tuple(
@@ -30,47 +34,6 @@ TASK_TOPICS = tuple(
     for value in vars(Task).values()
     if isinstance(value, type) and issubclass(value, Task.Event)
 )
-
-
-class Outcome(Enum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed out"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A subtask this node now runs, with everything the step needs."""
-
-    task_id: int
-    subtask_id: int
-    attempt: int
-    step: str
-    undo: bool
-    timeout: int
-    params: dict[str, Any]
-    agent_address: str
-    port: int
-    current_rpm: str
-    trace_id: str
-
-    @property
-    def request_id(self) -> str:
-        return f"{self.task_id}-{self.subtask_id}-{self.attempt}"
-
-
-@dataclass(frozen=True)
-class Work:
-    """What a queued task offers a worker."""
-
-    task_id: int
-    version: int
-    finished: bool
-    ready: list[int]
-    orphaned: list[tuple[int, str]]  # RUNNING/CANCELING subtasks of a lost executor
-    unreleased: Claim | None = None  # a SUCCESSFUL task still bound to its service (see below)
-    running: bool = False  # some subtask is RUNNING or CANCELING (a run moves the task on)
 
 
 class EngineUseCases(LifecycleUseCases):
@@ -228,27 +191,3 @@ class EngineUseCases(LifecycleUseCases):
             task.complete_subtask(sid, attempt, log, *who)
         else:
             task.fail_subtask(sid, attempt, FailureReason.ERROR, log, *who)
-
-
-def owes_release(task: Task, service: ArbitrationService) -> bool:
-    """A SUCCESSFUL task that still holds its service (one unfinished task per service)."""
-    return task.status is TaskStatus.SUCCESSFUL and service.active_task_id == task.task_id
-
-
-def claim_of(
-    task: Task, service: ArbitrationService, agent_address: str, subtask_id: int, attempt: int
-) -> Claim:
-    subtask = task.subtask(subtask_id)
-    return Claim(
-        task_id=task.task_id,
-        subtask_id=subtask_id,
-        attempt=attempt,
-        step=subtask.step,
-        undo=task.rolling_back,
-        timeout=subtask.timeout,
-        params=dict(task.params),
-        agent_address=agent_address,
-        port=service.svr_port,
-        current_rpm=service.rpm_name,
-        trace_id=task.trace_id,
-    )

@@ -26,15 +26,9 @@ from domain.ids import service_uuid, task_uuid
 from domain.service import ArbitrationService
 from domain.task import Task
 from infrastructure.application import Caller
+from infrastructure.engine.claims import ENGINE_ACTOR, Claim, Outcome, claim_of, owes_release
 from infrastructure.engine.steps import TRANSITIONAL, ServiceEffect
-from infrastructure.engine_use_cases import (
-    ENGINE_ACTOR,
-    Claim,
-    EngineUseCases,
-    Outcome,
-    claim_of,
-    owes_release,
-)
+from infrastructure.engine_use_cases import EngineUseCases
 
 FRESH_COPIES = 2000  # aggregates this node remembers as it last saved them
 

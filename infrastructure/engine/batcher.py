@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 
 from infrastructure.engine.batch import BatchStore, Request
-from infrastructure.engine_use_cases import Claim
+from infrastructure.engine.claims import Claim
 from infrastructure.gate import StoreGate
 
 MAX_BATCH = 256  # requests per commit; more wait for the next one

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from domain.enums import SubtaskStatus
 from domain.errors import StaleAttempt
+from infrastructure.engine.claims import Claim, Outcome
 from infrastructure.engine.steps import (
     STEPS,
     HostAgent,
@@ -21,7 +22,7 @@ from infrastructure.engine.steps import (
     set_status,
     truthful_status,
 )
-from infrastructure.engine_use_cases import Claim, EngineUseCases, Outcome
+from infrastructure.engine_use_cases import EngineUseCases
 from infrastructure.gate import StoreGate
 
 log = logging.getLogger(__name__)

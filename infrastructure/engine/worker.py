@@ -17,9 +17,10 @@ from uuid import UUID
 from domain.ids import task_uuid
 from infrastructure.engine.batch import BatchStore, Finish, Start
 from infrastructure.engine.batcher import Batcher
+from infrastructure.engine.claims import Claim, Outcome, Work
 from infrastructure.engine.runner import RunLimits, run_claim, truth
 from infrastructure.engine.steps import HostAgent, ServiceEffect
-from infrastructure.engine_use_cases import Claim, EngineUseCases, Outcome, Work
+from infrastructure.engine_use_cases import EngineUseCases
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
 

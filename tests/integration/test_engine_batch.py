@@ -11,7 +11,7 @@ from infrastructure.app import ArbiterApp
 from infrastructure.application import Caller
 from infrastructure.engine.batch import BatchStore, Finish, Start
 from infrastructure.engine.batcher import Batcher
-from infrastructure.engine_use_cases import Claim, Outcome
+from infrastructure.engine.claims import Claim, Outcome
 from infrastructure.gate import StoreGate
 from infrastructure.inventory import ServiceSpec
 

@@ -23,7 +23,7 @@ from domain.errors import StaleAttempt
 from domain.task import Task
 from infrastructure.app import ArbiterApp
 from infrastructure.application import Caller
-from infrastructure.engine_use_cases import Claim, Outcome
+from infrastructure.engine.claims import Claim, Outcome
 from infrastructure.store import StoreConfig
 from tests.integration.test_engine_support import no_overlap
 from tests.stores import database_url
