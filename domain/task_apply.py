@@ -1,6 +1,6 @@
 """How each Task event changes the task: pure functions of (state, event), re-run on replay.
 
-Statuses always come from the rule table (`Task.destination`), never from here.
+Statuses always come from the rule table (through `domain/dag.py`), never from here.
 """
 
 from datetime import datetime
