@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate
 from domain.task import Task
 from domain.task_sketch import TaskSketch
 
-CACHE_SIZE = 1000
+CACHE_SIZE = 10_000  # sketches of the tasks in flight: about a kilobyte each
 
 
 class Fold:
