@@ -153,7 +153,7 @@ def main() -> None:
     for label, nodes, action in runs:
         each = replace(timing, action_seconds=action)
         result = asyncio.run(run_upgrades(nodes, args.upgrades, each))
-        raw = " / ".join(f"{v} ({k} thr)" for k, v in result["raw_appends_per_s"].items())
+        raw = raw_rates(result["raw_appends_per_s"])
         print(
             f"| {label} | {nodes} | {args.workers} | {result['upgrades']} | "
             f"{result['submit_s']} | {result['wall_s']} | "
@@ -162,6 +162,11 @@ def main() -> None:
             + ("" if result["ok"] else " NOT ALL SUCCESSFUL"),
             flush=True,
         )
+
+
+def raw_rates(rates: dict[int, int]) -> str:
+    """The raw append rates of one row, per thread count."""
+    return " / ".join(f"{rate} ({threads} thr)" for threads, rate in rates.items())
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from api.demo import NEW_RPMS, OLD_RPM
-from bench.cluster import APPEND_THREADS, TRANSITIONS_PER_UPGRADE, raw_append_rate
+from bench.cluster import APPEND_THREADS, TRANSITIONS_PER_UPGRADE, raw_append_rate, raw_rates
 from bench.instant_agent import InstantAgent
 from domain.enums import TaskStatus
 from infrastructure.app import ArbiterApp
@@ -104,7 +104,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for workers in (int(w) for w in args.workers.split(",")):
             result = asyncio.run(run(args.upgrades, workers))
-            raw = " / ".join(f"{v} ({k} thr)" for k, v in result["raw"].items())
+            raw = raw_rates(result["raw"])
             print(
                 f"| {args.label} | {workers} | {args.upgrades} | {result['wall_s']} | "
                 f"{result['transitions_per_s']} | {result['cpu_ms_per_transition']} | "

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain import dag
 from domain.enums import Operation, SubtaskStatus, TaskStatus
 from domain.templates import TaskTemplate
 
@@ -105,9 +106,7 @@ def task_status(statuses: tuple[SubtaskStatus, ...]) -> TaskStatus:
     """`derive_task_status`, remembered per status tuple: replays and views ask it per event."""
     found = _STATUS_OF.get(statuses)
     if found is None:
-        if len(_STATUS_OF) >= 100_000:
-            _STATUS_OF.clear()
-        found = _STATUS_OF[statuses] = derive_task_status(statuses)
+        found = dag.remember(_STATUS_OF, statuses, derive_task_status(statuses))
     return found
 
 

@@ -133,18 +133,25 @@ _HANDLERS = {
 
 
 def on_task_event(task: "Task", event: "Task.TaskEvent") -> None:
-    retry = type(event).__name__ == "TaskRetried"
-    if not retry:
-        task.operation = Operation.ROLLBACK
+    ident, shape = task.shape()
+    operation, plan = task_event_plan(type(event).__name__, ident, shape, task.statuses())
+    if operation is Operation.ROLLBACK:
         for subtask in task.subtasks:
             if subtask.status in (_S.SUCCESSFUL, _S.FAILED):
                 subtask.operation = Operation.ROLLBACK
-    ident, shape = task.shape()
-    trigger = "retry" if retry else "undo"
-    _apply(task, dag.whole_task(ident, shape, task.statuses(), trigger, task.rolling_back).moves)
-    if retry:
-        task.operation = Operation.RETRY
+    _apply(task, plan.moves)
+    task.operation = operation
     _finish(task, event.timestamp)
+
+
+def task_event_plan(
+    kind: str, ident: int, shape: dag.Shape, statuses: dag.Statuses
+) -> tuple[Operation, dag.Plan]:
+    """The task's operation after a task event, and its moves: a retry takes the FAILED
+    subtasks forward again, a rollback starts undoing them."""
+    if kind == "TaskRetried":
+        return Operation.RETRY, dag.whole_task(ident, shape, statuses, "retry", False)
+    return Operation.ROLLBACK, dag.whole_task(ident, shape, statuses, "undo", True)
 
 
 _RERUNS = {"retry": Operation.RETRY, "undo": Operation.ROLLBACK}

@@ -115,15 +115,10 @@ class TaskSketch:
         if hasattr(event, "subtask_id"):
             self._subtask_event(kind, event)
         else:
-            trigger = "retry" if kind == "TaskRetried" else "undo"
-            if trigger == "undo":
-                self.operation = Operation.ROLLBACK
-            plan = dag.whole_task(
-                self.shape_id, self.shape, self.statuses, trigger, self.rolling_back
+            self.operation, plan = task_apply.task_event_plan(
+                kind, self.shape_id, self.shape, self.statuses
             )
             self.statuses = plan.after
-            if trigger == "retry":
-                self.operation = Operation.RETRY
         self.finish_time = task_apply.finished_at(
             self.status is not TaskStatus.RUNNING, self.finish_time, event.timestamp
         )

@@ -12,6 +12,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from domain.enums import FailureReason, SubtaskStatus, TaskStatus
 from domain.errors import TaskStateInvalid
+from domain.service import ArbitrationService
 from domain.task import Task
 from infrastructure.application import Caller
 from infrastructure.engine.claims import (
@@ -112,27 +113,16 @@ class EngineUseCases(LifecycleUseCases):
         subtask = task.subtask(subtask_id)
         if lost_executor is not None and subtask.executor != lost_executor:
             return None
+        service = self.get_service(task.service_id)
         try:
-            attempt = task.start_subtask(
-                subtask_id,
-                node_id,
-                ENGINE_ACTOR,
-                task.trace_id,
-                took_over=lost_executor is not None,
-            )
+            attempt = start(task, service, subtask_id, node_id, lost_executor is not None)
         except TaskStateInvalid:
             return None
-        service = self.get_service(task.service_id)
-        running = task.subtask(subtask_id).status is _S.RUNNING
-        if running:
-            service.change_status(TRANSITIONAL[task.template], ENGINE_ACTOR, task.trace_id)
         try:
             self.save(task, service)
         except RecordConflictError:
             return None
-        if not running:  # a lost executor was cancelling it: the take-over ended it FAILED
-            return None
-        return self._claim(task, subtask_id, attempt)
+        return None if attempt is None else self._claim(task, subtask_id, attempt)
 
     def _claim(self, task: Task, subtask_id: int, attempt: int) -> Claim:
         service = self.get_service(task.service_id)
@@ -165,29 +155,52 @@ class EngineUseCases(LifecycleUseCases):
 
         def command() -> Task:
             task = self.get_task(claim.task_id)
-            caller = Caller(ENGINE_ACTOR, claim.trace_id)
-            self.record_outcome(task, claim, outcome, log, caller)
             service = self.get_service(task.service_id)
-            if effect is not None:
-                effect(service, caller)
-            if task.status is TaskStatus.SUCCESSFUL:
-                service.release_task(task.task_id, caller.actor, caller.trace_id)
+            record_outcome(task, service, claim, outcome, log, effect)
             self.save(task, service)
             return task
 
         return self.retrying(command)
 
-    def record_outcome(
-        self, task: Task, claim: Claim, outcome: Outcome, log: list[str], caller: Caller
-    ) -> None:
-        sid, attempt, who = claim.subtask_id, claim.attempt, (caller.actor, caller.trace_id)
-        canceling = task.subtask(sid).status is _S.CANCELING
-        if outcome is Outcome.TIMED_OUT:
-            task.fail_subtask(sid, attempt, FailureReason.TIMEOUT, log, *who)
-        elif outcome is Outcome.CANCELLED or canceling:
-            # A run that ended while its cancel was requested ends cancelled, whatever it did.
-            task.confirm_cancel(sid, attempt, log, *who)
-        elif outcome is Outcome.SUCCEEDED:
-            task.complete_subtask(sid, attempt, log, *who)
-        else:
-            task.fail_subtask(sid, attempt, FailureReason.ERROR, log, *who)
+
+def start(
+    task: Task, service: ArbitrationService, subtask_id: int, node_id: str, took_over: bool
+) -> int | None:
+    """Record a claim (TaskStateInvalid when the task says it is not claimable) and the
+    service's transitional status; the new attempt, or None when the subtask does not run
+    (a lost executor was cancelling it: the take-over ended it FAILED)."""
+    attempt = task.start_subtask(
+        subtask_id, node_id, ENGINE_ACTOR, task.trace_id, took_over=took_over
+    )
+    if task.subtask(subtask_id).status is not _S.RUNNING:
+        return None
+    service.change_status(TRANSITIONAL[task.template], ENGINE_ACTOR, task.trace_id)
+    return attempt
+
+
+def record_outcome(
+    task: Task,
+    service: ArbitrationService,
+    claim: Claim,
+    outcome: Outcome,
+    log: list[str],
+    effect: ServiceEffect | None,
+) -> None:
+    """A run's outcome on the task (StaleAttempt if it was taken over), its effect on the
+    service, and the service's release once the task has succeeded."""
+    caller = Caller(ENGINE_ACTOR, claim.trace_id)
+    sid, attempt, who = claim.subtask_id, claim.attempt, (caller.actor, caller.trace_id)
+    canceling = task.subtask(sid).status is _S.CANCELING
+    if outcome is Outcome.TIMED_OUT:
+        task.fail_subtask(sid, attempt, FailureReason.TIMEOUT, log, *who)
+    elif outcome is Outcome.CANCELLED or canceling:
+        # A run that ended while its cancel was requested ends cancelled, whatever it did.
+        task.confirm_cancel(sid, attempt, log, *who)
+    elif outcome is Outcome.SUCCEEDED:
+        task.complete_subtask(sid, attempt, log, *who)
+    else:
+        task.fail_subtask(sid, attempt, FailureReason.ERROR, log, *who)
+    if effect is not None:
+        effect(service, caller)
+    if owes_release(task, service):
+        service.release_task(task.task_id, caller.actor, caller.trace_id)

@@ -20,15 +20,13 @@ from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
-from domain.enums import SubtaskStatus
 from domain.errors import DomainError
 from domain.ids import service_uuid, task_uuid
 from domain.service import ArbitrationService
 from domain.task import Task
-from infrastructure.application import Caller
-from infrastructure.engine.claims import ENGINE_ACTOR, Claim, Outcome, claim_of, owes_release
-from infrastructure.engine.steps import TRANSITIONAL, ServiceEffect
-from infrastructure.engine_use_cases import EngineUseCases
+from infrastructure.engine.claims import Claim, Outcome, claim_of
+from infrastructure.engine.steps import ServiceEffect
+from infrastructure.engine_use_cases import EngineUseCases, record_outcome, start
 
 FRESH_COPIES = 2000  # aggregates this node remembers as it last saved them
 
@@ -111,12 +109,7 @@ class BatchStore:
             if took_over and subtask.executor != request.lost_executor:
                 raise _Unsure
             return self._start(task, service, request.subtask_id, request.node_id, took_over)
-        caller = Caller(ENGINE_ACTOR, request.claim.trace_id)
-        self.app.record_outcome(task, request.claim, request.outcome, request.log, caller)
-        if request.effect is not None:
-            request.effect(service, caller)
-        if owes_release(task, service):
-            service.release_task(task.task_id, caller.actor, caller.trace_id)
+        record_outcome(task, service, request.claim, request.outcome, request.log, request.effect)
         ready = task.ready_subtasks()
         if request.chain_to is None or not ready:
             return None
@@ -126,10 +119,9 @@ class BatchStore:
         self, task: Task, service: ArbitrationService, sid: int, node_id: str, took_over: bool
     ) -> Claim | None:
         """The claim (raises TaskStateInvalid when the copy says it is not claimable)."""
-        attempt = task.start_subtask(sid, node_id, ENGINE_ACTOR, task.trace_id, took_over=took_over)
-        if task.subtask(sid).status is not SubtaskStatus.RUNNING:
-            return None  # a lost executor was cancelling it: the take-over ended it FAILED
-        service.change_status(TRANSITIONAL[task.template], ENGINE_ACTOR, task.trace_id)
+        attempt = start(task, service, sid, node_id, took_over)
+        if attempt is None:
+            return None
         return claim_of(task, service, self._agent(service.host_id), sid, attempt)
 
     def _alone(self, request: Request) -> Result:

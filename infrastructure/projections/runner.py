@@ -144,16 +144,10 @@ class Projections:
         A bulk load: the view's indexes are dropped with its rows and made again at the end
         (one sort each, instead of an index update per row)."""
         self.reset(name, drop_indexes=True)
-        # A bulk load: the fold's cache only grows, and each growth of a quarter would send the
-        # cyclic collector over all of it. Nothing a fold makes is cyclic garbage: leave the
-        # collector off until the end.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        # The fold's cache only grows in a bulk load: keep the collector off between its batches
+        # too, not only during each.
+        with _collector_paused():
             self.catch_up([name], seconds=float("inf"), progress=progress, limit=limit)
-        finally:
-            if was_enabled:
-                gc.enable()
         with self.db.transaction() as tx:
             tx.create_indexes(self.all[name].indexes)
 

@@ -94,11 +94,7 @@ async def test_three_nodes_share_the_work_and_survive_a_kill_9(tmp_path: Path) -
                 services = await c.call(c.live()[0], "GET", SERVICES)
             finally:
                 await closed(c)
-        store = ArbiterApp(postgres_store(url), "test")
-        try:
-            aggregates = [store.get_task(t) for t in second]
-        finally:
-            store.close()
+        aggregates = stored_tasks(url, second)
     check_takeovers(aggregates, victim, of_tasks(entries, second))
     rpms = {s["id"]: (s["status"], s["rpmName"], s["activeTaskId"]) for s in services["contents"]}
     upgraded = [rpms[sid] for sid, _ in c.services[:UPGRADES]]
@@ -212,13 +208,18 @@ async def test_a_stalled_node_is_fenced_and_its_late_outcomes_refused(tmp_path: 
                 entries = of_tasks(await c.ledgers(), ids)
             finally:
                 await closed(c)
-        store = ArbiterApp(postgres_store(url), "test")
-        try:
-            aggregates = [store.get_task(t) for t in ids]
-        finally:
-            store.close()
+        aggregates = stored_tasks(url, ids)
     assert_successful(tasks)
     # Every subtask the stalled node held was taken over and finished by attempt 2: nothing
     # its old attempts did on resuming was recorded (fenced out, stopped by its attempt check,
     # or refused as stale), and the ledger shows no two runs of a step at once.
     check_takeovers(aggregates, stalled.address, entries)
+
+
+def stored_tasks(url: str, ids: list[int]) -> list[Task]:
+    """The tasks as the store holds them, read once the cluster is down."""
+    store = ArbiterApp(postgres_store(url), "test")
+    try:
+        return [store.get_task(t) for t in ids]
+    finally:
+        store.close()
