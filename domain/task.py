@@ -59,8 +59,22 @@ class Task(Aggregate):
             task_apply.on_created(aggregate, self)
 
     class SubtaskEvent(Event):
+        """Since version 2 a subtask event records the transition it made, as the rules of its
+        day decided it: its subtask's status and the task's, before and after. Readers (the
+        audit log) take them from here; the aggregate still derives its state from the rules."""
+
         TOPIC = "arbiter:Task.SubtaskEvent"
+        class_version = 2
         subtask_id: int
+        status_before: str | None
+        status_after: str | None
+        task_status_before: str | None
+        task_status_after: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Not known from the event alone: readers fold the task to find them.
+            state.update(dict.fromkeys(_SUBTASK_TRANSITION))
 
         def apply(self, aggregate: "Task") -> None:
             task_apply.on_subtask_event(aggregate, self)
@@ -106,7 +120,16 @@ class Task(Aggregate):
         TOPIC = "arbiter:SubtaskRetried"
 
     class TaskEvent(Event):
+        """Since version 2 a task event records the task's status before and after it."""
+
         TOPIC = "arbiter:Task.TaskEvent"
+        class_version = 2
+        task_status_before: str | None
+        task_status_after: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(dict.fromkeys(_TASK_TRANSITION))
 
         def apply(self, aggregate: "Task") -> None:
             task_apply.on_task_event(aggregate, self)
@@ -217,9 +240,10 @@ class Task(Aggregate):
         subtask = self._allowed(subtask_id, "take_over" if took_over else "claim")
         previous = subtask.executor if took_over else None
         attempt = subtask.attempt + 1
-        self.trigger_event(
+        self._record(
             self.SubtaskStarted,
-            subtask_id=subtask_id,
+            subtask_id,
+            "take_over" if took_over else "claim",
             attempt=attempt,
             executor=executor,
             took_over_from=previous,
@@ -234,8 +258,8 @@ class Task(Aggregate):
         self._fenced(subtask_id, attempt)
         self._allowed(subtask_id, "succeed")
         event = self.SubtaskRolledBack if self.rolling_back else self.SubtaskSucceeded
-        self.trigger_event(
-            event, subtask_id=subtask_id, attempt=attempt, log=log, actor=actor, trace_id=trace_id
+        self._record(
+            event, subtask_id, "succeed", attempt=attempt, log=log, actor=actor, trace_id=trace_id
         )
 
     def fail_subtask(
@@ -248,10 +272,12 @@ class Task(Aggregate):
         trace_id: str,
     ) -> None:
         self._fenced(subtask_id, attempt)
-        self._allowed(subtask_id, "time_out" if reason is FailureReason.TIMEOUT else "fail")
-        self.trigger_event(
+        trigger = "time_out" if reason is FailureReason.TIMEOUT else "fail"
+        self._allowed(subtask_id, trigger)
+        self._record(
             self.SubtaskFailed,
-            subtask_id=subtask_id,
+            subtask_id,
+            trigger,
             attempt=attempt,
             reason=reason.value,
             log=log,
@@ -261,8 +287,12 @@ class Task(Aggregate):
 
     def request_cancel(self, subtask_id: int, actor: str, trace_id: str) -> None:
         self._allowed(subtask_id, "request_cancel")
-        self.trigger_event(
-            self.SubtaskCancelRequested, subtask_id=subtask_id, actor=actor, trace_id=trace_id
+        self._record(
+            self.SubtaskCancelRequested,
+            subtask_id,
+            "request_cancel",
+            actor=actor,
+            trace_id=trace_id,
         )
 
     def confirm_cancel(
@@ -271,9 +301,10 @@ class Task(Aggregate):
         """The cancel hook ran (or the canceling executor was lost): the subtask ends FAILED."""
         self._fenced(subtask_id, attempt)
         self._allowed(subtask_id, "confirm_cancel")
-        self.trigger_event(
+        self._record(
             self.SubtaskCancelled,
-            subtask_id=subtask_id,
+            subtask_id,
+            "confirm_cancel",
             attempt=attempt,
             log=log,
             actor=actor,
@@ -285,19 +316,15 @@ class Task(Aggregate):
         if subtask.prohibit_skip:
             raise SkipProhibited(f"subtask {subtask_id} may not be skipped")
         self._allowed(subtask_id, "skip")
-        self.trigger_event(
-            self.SubtaskSkipped, subtask_id=subtask_id, actor=actor, trace_id=trace_id
-        )
+        self._record(self.SubtaskSkipped, subtask_id, "skip", actor=actor, trace_id=trace_id)
 
     def retry_subtask(self, subtask_id: int, actor: str, trace_id: str) -> None:
         self._allowed(subtask_id, "retry")
-        self.trigger_event(
-            self.SubtaskRetried, subtask_id=subtask_id, actor=actor, trace_id=trace_id
-        )
+        self._record(self.SubtaskRetried, subtask_id, "retry", actor=actor, trace_id=trace_id)
 
     def retry(self, actor: str, trace_id: str) -> None:
         self._task_allowed("retry")
-        self.trigger_event(self.TaskRetried, actor=actor, trace_id=trace_id)
+        self._record_task(self.TaskRetried, actor=actor, trace_id=trace_id)
 
     def rollback(self, actor: str, trace_id: str) -> None:
         if self.status is TaskStatus.FAILED and self.prohibit_rollback:
@@ -305,7 +332,44 @@ class Task(Aggregate):
                 f"task {self.task_id} has passed a step that cannot be rolled back"
             )
         self._task_allowed("rollback")
-        self.trigger_event(self.RollbackStarted, actor=actor, trace_id=trace_id)
+        self._record_task(self.RollbackStarted, actor=actor, trace_id=trace_id)
+
+    def _record(
+        self, event_class: type["Task.SubtaskEvent"], subtask_id: int, trigger: str, **fields: Any
+    ) -> None:
+        """Trigger a subtask event that records the transition it makes (the same plan its
+        `apply` will follow)."""
+        indexes, statuses = self.indexes(), self.statuses()
+        at = indexes.index_of[subtask_id]
+        _, plan = task_apply.subtask_event_plan(
+            event_class.__name__,
+            trigger,
+            indexes.shape_id,
+            indexes.shape,
+            statuses,
+            self.operation,
+            at,
+        )
+        self.trigger_event(
+            event_class,
+            subtask_id=subtask_id,
+            status_before=str(statuses[at]),
+            status_after=str(plan.dest),
+            task_status_before=str(task_status(statuses)),
+            task_status_after=str(task_status(plan.after)),
+            **fields,
+        )
+
+    def _record_task(self, event_class: type["Task.TaskEvent"], **fields: Any) -> None:
+        ident, shape = self.shape()
+        statuses = self.statuses()
+        _, plan = task_apply.task_event_plan(event_class.__name__, ident, shape, statuses)
+        self.trigger_event(
+            event_class,
+            task_status_before=str(task_status(statuses)),
+            task_status_after=str(task_status(plan.after)),
+            **fields,
+        )
 
     # ---- rule checks ---------------------------------------------------------------------
 
@@ -350,6 +414,8 @@ class Task(Aggregate):
 
 
 _STATUS = attrgetter("status")
+_TASK_TRANSITION = ("task_status_before", "task_status_after")
+_SUBTASK_TRANSITION = ("status_before", "status_after", *_TASK_TRANSITION)
 
 
 class SubtaskIndexes:

@@ -44,21 +44,40 @@ def on_subtask_event(task: "Task", event: "Task.SubtaskEvent") -> None:
     indexes = task.indexes()
     subtask = indexes.by_id[event.subtask_id]
     kind = type(event).__name__
-    statuses, rolling_back = task.statuses(), task.rolling_back
-    _HANDLERS[kind](task, subtask, event)
-    task.operation = operation_after(kind, task.operation)
-    direction = (rolling_back, task.rolling_back)
     at = indexes.index_of[subtask.id]
-    plan = dag.plan(indexes.shape_id, indexes.shape, statuses, direction, at, trigger_of(event))
-    assert plan.dest is not None, f"{kind} is not allowed from {subtask.status}"
-    subtask.status = plan.dest
+    operation, plan = subtask_event_plan(
+        kind,
+        trigger_of(event),
+        indexes.shape_id,
+        indexes.shape,
+        task.statuses(),
+        task.operation,
+        at,
+    )
+    _HANDLERS[kind](task, subtask, event)
+    task.operation = operation
+    subtask.status = plan.dest  # type: ignore[assignment]  # subtask_event_plan checked it
     _apply(task, plan.moves)
     _finish(task, event.timestamp)
 
 
-def operation_after(kind: str, operation: Operation) -> Operation:
-    """The task's operation after a subtask event: a subtask retry turns the task to RETRY."""
-    return Operation.RETRY if kind == "SubtaskRetried" else operation
+def subtask_event_plan(
+    kind: str,
+    trigger: str,
+    ident: int,
+    shape: dag.Shape,
+    statuses: dag.Statuses,
+    operation: Operation,
+    at: int,
+) -> tuple[Operation, dag.Plan]:
+    """The task's operation after a subtask event, and the event's plan: its subtask's new
+    status, the moves that follow, and every status after them. A subtask retry turns the task
+    to RETRY; the direction of the walk is the task's before and after the event."""
+    after = Operation.RETRY if kind == "SubtaskRetried" else operation
+    direction = (operation is Operation.ROLLBACK, after is Operation.ROLLBACK)
+    plan = dag.plan(ident, shape, statuses, direction, at, trigger)
+    assert plan.dest is not None, f"{kind} is not allowed from {statuses[at]}"
+    return after, plan
 
 
 def trigger_of(event: "Task.SubtaskEvent") -> str:

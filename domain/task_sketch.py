@@ -126,12 +126,10 @@ class TaskSketch:
 
     def _subtask_event(self, kind: str, event: Any) -> None:
         at = self.index_of[event.subtask_id]
-        rolling_back = self.rolling_back
-        self.operation = task_apply.operation_after(kind, self.operation)
-        direction = (rolling_back, self.rolling_back)
         trigger = task_apply.trigger_of(event)
-        plan = dag.plan(self.shape_id, self.shape, self.statuses, direction, at, trigger)
-        assert plan.dest is not None, f"{kind} is not allowed from {self.statuses[at]}"
+        self.operation, plan = task_apply.subtask_event_plan(
+            kind, trigger, self.shape_id, self.shape, self.statuses, self.operation, at
+        )
         self.statuses = plan.after
         if kind == "SubtaskStarted" and not self.started[at]:
             self.started = (*self.started[:at], True, *self.started[at + 1 :])

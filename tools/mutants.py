@@ -206,6 +206,18 @@ def task_retry_skips_run_time() -> None:
     task_apply.on_task_event = forgetful  # type: ignore[assignment]
 
 
+def task_status_recorded_unchanged() -> None:
+    # The event says the task kept its status, whatever the transition did to it.
+    trigger = task.Task.trigger_event
+
+    def careless(self: task.Task, event_class: Any, **fields: Any) -> None:
+        if "task_status_after" in fields:
+            fields["task_status_after"] = fields["task_status_before"]
+        trigger(self, event_class, **fields)
+
+    task.Task.trigger_event = careless  # type: ignore[method-assign]
+
+
 MUTANTS: dict[str, Callable[[], None]] = {
     m.__name__: m
     for m in (
@@ -228,6 +240,7 @@ MUTANTS: dict[str, Callable[[], None]] = {
         refused_retry_bumps_run_time,
         retry_bumps_run_time_outside_its_event,
         task_retry_skips_run_time,
+        task_status_recorded_unchanged,
     )
 }
 

@@ -1,13 +1,21 @@
-"""The audit log: one row per event, saying who did what, to which status, in plain words."""
+"""The audit log: one row per event, saying who did what, to which status, in plain words.
+
+A Task event that records its transition (class_version 2) is turned into a row from itself
+and the task's names; any other event (a service's, or a Task event stored before version 2) is
+told from the aggregates folded before and after it.
+"""
 
 from functools import cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.enums import SubtaskStatus
+from domain.subtask import task_status
+from domain.task import Task
 from domain.task_sketch import TaskSketch
 from infrastructure.projections.db import Tx, stamp
-from infrastructure.projections.fold import Summary, summarise
+from infrastructure.projections.fold import Fold, summarise
 
 TABLE = "arbiter_view_audit"
 COLUMNS = (
@@ -46,6 +54,10 @@ _VERBS = {
     "ServiceTaskReleased": "released the task of arbitration service",
 }
 
+# (status before, status after, the task's before, the task's after): a subtask event's row is
+# about its subtask and names the task's change too; any other row is about its aggregate.
+Transition = tuple[str | None, str | None, str | None, str | None]
+
 
 def operation_of(event: Aggregate.Event) -> str:
     return _operation(type(event))
@@ -64,7 +76,6 @@ class AuditLog:
     indexes: tuple[tuple[str, str], ...] = tuple(
         (TABLE, c) for c in ("task_id", "service_id", "actor", "trace_id", "time")
     )
-    compares = True
 
     def create(self, tx: Tx) -> None:
         tx.execute(
@@ -74,34 +85,27 @@ class AuditLog:
             "operation TEXT NOT NULL, status_before TEXT, status_after TEXT, message TEXT NOT NULL)"
         )
 
-    def apply(
-        self,
-        tx: Tx,
-        position: int,
-        event: Aggregate.Event,
-        before: Summary | None,
-        after: Any,
-    ) -> None:
-        tx.append(TABLE, COLUMNS, row(position, event, before, after))
+    def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
+        tx.append(TABLE, COLUMNS, row(position, event, fold))
 
 
-def row(
-    position: int, event: Aggregate.Event, before: Summary | None, after: Any
-) -> tuple[Any, ...]:
+def row(position: int, event: Aggregate.Event, fold: Fold) -> tuple[Any, ...]:
+    transition = _recorded(event)
+    if transition is not None:
+        kind, subject = "Task", fold.subject(event)
+    else:
+        transition, subject = _folded(event, fold)
+        kind = "Task" if isinstance(subject, TaskSketch) else type(subject).__name__
     operation = operation_of(event)
-    kind = "Task" if isinstance(after, TaskSketch) else type(after).__name__
     subtask_id: int | None = getattr(event, "subtask_id", None)
-    task_id: int | None = getattr(after, "task_id", None) if kind == "Task" else None
-    task_id = task_id if task_id is not None else getattr(event, "task_id", None)
-    service_id: int | None = getattr(after, "service_id", None)
-    now_summary = summarise(after, subtask_id)
-    was, now = _statuses(before, now_summary, subtask_id)
+    task_id = subject.task_id if kind == "Task" else getattr(event, "task_id", None)
+    was, now, task_was, task_now = transition
     actor: str = getattr(event, "actor", "")
-    message = f"{actor} {_what(event, operation, kind, after, subtask_id)}"
+    message = f"{actor} {_what(event, operation, kind, subject, subtask_id)}"
     if was != now:
         message += f": {was or '-'} -> {now or '-'}"
-    if subtask_id is not None and before is not None and before[0] != now_summary[0]:
-        message += f"; task {before[0]} -> {now_summary[0]}"
+    if task_was != task_now:
+        message += f"; task {task_was} -> {task_now}"
     return (
         position,
         stamp(event.timestamp),
@@ -111,7 +115,7 @@ def row(
         event.originator_version,
         task_id,
         subtask_id,
-        service_id,
+        getattr(subject, "service_id", None),
         operation,
         was,
         now,
@@ -119,24 +123,41 @@ def row(
     )
 
 
-def _statuses(
-    before: Summary | None, after: Summary, subtask_id: int | None
-) -> tuple[str | None, str | None]:
-    index = 0 if subtask_id is None else 1  # the subtask's status, or the aggregate's
-    return (None if before is None else before[index]), after[index]
+def _recorded(event: Aggregate.Event) -> Transition | None:
+    """The transition a Task event recorded; None for an event that records none."""
+    if isinstance(event, Task.SubtaskEvent) and event.task_status_after is not None:
+        before, after = event.task_status_before, event.task_status_after
+        return event.status_before, event.status_after, before, after
+    if isinstance(event, Task.TaskEvent) and event.task_status_after is not None:
+        return event.task_status_before, event.task_status_after, None, None
+    if isinstance(event, Task.Created):
+        statuses = tuple(SubtaskStatus(spec["status"]) for spec in event.subtasks)
+        return None, str(task_status(statuses)), None, None
+    return None
+
+
+def _folded(event: Aggregate.Event, fold: Fold) -> tuple[Transition, Any]:
+    """The transition told from the aggregate before and after the event, and the aggregate."""
+    before, after = fold.step(event, compares=True)
+    subtask_id: int | None = getattr(event, "subtask_id", None)
+    now = summarise(after, subtask_id)
+    if subtask_id is None:
+        return (None if before is None else before[0], now[0], None, None), after
+    assert before is not None  # a subtask event is never an aggregate's first
+    return (before[1], now[1], before[0], now[0]), after
 
 
 def _what(
-    event: Aggregate.Event, operation: str, kind: str, after: Any, subtask_id: int | None
+    event: Aggregate.Event, operation: str, kind: str, subject: Any, subtask_id: int | None
 ) -> str:
     verb = _VERBS.get(operation, operation)
     if subtask_id is not None:
-        name = after.subtask_name(subtask_id)
-        what = f"{verb} subtask {subtask_id} '{name}' of task {after.task_id}"
+        name = subject.subtask_name(subtask_id)
+        what = f"{verb} subtask {subtask_id} '{name}' of task {subject.task_id}"
         reason = getattr(event, "reason", None)
         return what if reason is None else f"{what} ({reason})"
     if kind == "Task":
-        return f"{verb} {after.task_id} '{after.name}'"
+        return f"{verb} {subject.task_id} '{subject.name}'"
     if kind == "ArbitrationService":
-        return f"{verb} {after.service_id} '{after.name}'"
-    return f"{verb} {kind} {after.id}"
+        return f"{verb} {subject.service_id} '{subject.name}'"
+    return f"{verb} {kind} {subject.id}"

@@ -1,11 +1,11 @@
 """What a projection is: its tables, the events it reads, and how one event changes its rows."""
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from eventsourcing.domain import Aggregate
 
 from infrastructure.projections.db import Tx
-from infrastructure.projections.fold import Summary
+from infrastructure.projections.fold import Fold
 
 
 class Projection(Protocol):
@@ -13,18 +13,11 @@ class Projection(Protocol):
     topics: tuple[str, ...]  # the stored topics it reads; () reads every event
     tables: tuple[str, ...]  # emptied by a rebuild
     indexes: tuple[tuple[str, str], ...]  # (table, column): dropped during a rebuild
-    compares: bool  # reads `before`; else apply is given None, which saves summarising
 
     def create(self, tx: Tx) -> None: ...
 
-    def apply(
-        self,
-        tx: Tx,
-        position: int,
-        event: Aggregate.Event,
-        before: Summary | None,
-        after: Any,
-    ) -> None: ...
+    def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
+        """Write what `event` changes; `fold` gives the aggregates around it, when needed."""
 
 
 def topics_of(*aggregates: type[Aggregate]) -> tuple[str, ...]:

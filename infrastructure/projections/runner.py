@@ -100,8 +100,7 @@ class Projections:
                     notifications = [n for n in selected if n.id <= stop]
                     for notification in notifications:
                         event = cast(Aggregate.Event, self.app.mapper.to_domain_event(notification))
-                        before, after = fold.step(event, projection.compares)
-                        projection.apply(tx, notification.id, event, before, after)
+                        projection.apply(tx, notification.id, event, fold)
                     full = len(notifications) == limit
                     reached = notifications[-1].id if full else stop
                     tx.execute(

@@ -1,13 +1,11 @@
 """The arbitration service list: one row per service, as GET /arbitration/services shows it."""
 
-from typing import Any
-
 from eventsourcing.domain import Aggregate
 
 from domain.service import ArbitrationService
 from infrastructure.projections.base import topics_of
 from infrastructure.projections.db import Tx, stamp
-from infrastructure.projections.fold import Summary
+from infrastructure.projections.fold import Fold
 
 TABLE = "arbiter_view_services"
 COLUMNS = (
@@ -40,7 +38,6 @@ class ServiceList:
     topics: tuple[str, ...] = topics_of(ArbitrationService)
     tables: tuple[str, ...] = (TABLE,)
     indexes: tuple[tuple[str, str], ...] = ()
-    compares = False
 
     def create(self, tx: Tx) -> None:
         tx.execute(
@@ -52,14 +49,8 @@ class ServiceList:
             "update_time TEXT NOT NULL)"
         )
 
-    def apply(
-        self,
-        tx: Tx,
-        position: int,
-        event: Aggregate.Event,
-        before: Summary | None,
-        after: Any,
-    ) -> None:
+    def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
+        _, after = fold.step(event)
         service: ArbitrationService = after
         values = (
             service.service_id,

@@ -10,7 +10,7 @@ from domain.task import Task
 from domain.task_sketch import TaskSketch
 from infrastructure.projections.base import topics_of
 from infrastructure.projections.db import Tx, stamp
-from infrastructure.projections.fold import Summary
+from infrastructure.projections.fold import Fold
 
 TABLE = "arbiter_view_tasks"
 HOSTS = "arbiter_view_task_hosts"  # service -> host, to filter tasks by host
@@ -45,7 +45,6 @@ class TaskList:
     indexes: tuple[tuple[str, str], ...] = tuple(
         (TABLE, c) for c in ("status", "host_id", "create_time")
     )
-    compares = False
 
     def create(self, tx: Tx) -> None:
         tx.execute(
@@ -60,14 +59,8 @@ class TaskList:
             "(service_id BIGINT PRIMARY KEY, host_id BIGINT NOT NULL)"
         )
 
-    def apply(
-        self,
-        tx: Tx,
-        position: int,
-        event: Aggregate.Event,
-        before: Summary | None,
-        after: Any,
-    ) -> None:
+    def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
+        _, after = fold.step(event)
         if isinstance(after, ArbitrationService):
             tx.write(
                 f"INSERT INTO {tx.table(HOSTS)} (service_id, host_id) VALUES (?, ?)",  # noqa: S608

@@ -105,7 +105,12 @@ def check_accepted(action: Action, before: Task, after: Task, ghost: Ghost) -> N
     # What the command did must be exactly what its events do: a replay rebuilds the same task.
     replayed = copy.deepcopy(before)
     for event in events:
+        was = _transition(replayed, event)
         event.mutate(replayed)
+        # Each event records the transition it made (the audit log reads it, not the rules).
+        recorded = _recorded(event)
+        made = was + _transition(replayed, event)
+        expect("recorded", recorded == made, f"{action.label}: records {recorded}, made {made}")
     expect(
         "replay", fingerprint(replayed) == fingerprint(after), f"{action.label} is not its events"
     )
@@ -120,6 +125,21 @@ def check_accepted(action: Action, before: Task, after: Task, ghost: Ghost) -> N
         passed = any(s.prohibit_rollback and s.id in ghost.ran for s in before.subtasks)
         expect("prohibit-rollback", not passed, "rollback accepted past a prohibitRollback step")
     _check_effect(action, before, after)
+
+
+def _transition(task: Task, event: Task.Event) -> tuple[str | None, ...]:
+    """(the event's subtask's status, the task's): what a subtask event records either side of
+    itself; a task event records the task's alone."""
+    subtask_id = getattr(event, "subtask_id", None)
+    subtask = () if subtask_id is None else (str(task.subtask(subtask_id).status),)
+    return (*subtask, str(task.status))
+
+
+def _recorded(event: Task.Event) -> tuple[str | None, ...]:
+    fields = ("task_status_before", "task_status_after")
+    if hasattr(event, "subtask_id"):
+        fields = ("status_before", "task_status_before", "status_after", "task_status_after")
+    return tuple(getattr(event, f) for f in fields)
 
 
 def _check_effect(action: Action, before: Task, after: Task) -> None:

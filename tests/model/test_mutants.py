@@ -16,6 +16,7 @@ from tools.mutants import MUTANTS
         ("fencing_disabled", "fencing"),
         ("rollback_order_reversed", "undo-order"),
         ("claim_never_allowed", "liveness-finish"),
+        ("task_status_recorded_unchanged", "recorded"),
     ],
 )
 def test_a_planted_bug_is_caught_by_its_check(mutant: str, check: str | None) -> None:
