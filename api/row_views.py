@@ -3,13 +3,13 @@
 from typing import Any
 
 from api.envelope import page
-from infrastructure.projections.db import unstamp
+from infrastructure.projections.db import from_micros, unstamp
 
 
 def audit_view(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "position": row["position"],
-        "time": unstamp(row["time"]),
+        "time": from_micros(row["time"]),
         "actor": row["actor"],
         "traceId": row["trace_id"],
         "aggregate": row["kind"],

@@ -14,8 +14,8 @@ from domain.enums import SubtaskStatus
 from domain.subtask import task_status
 from domain.task import Task
 from domain.task_sketch import TaskSketch
-from infrastructure.projections.db import Tx, stamp
-from infrastructure.projections.fold import Fold, summarise
+from infrastructure.projections.db import Tx, micros
+from infrastructure.projections.fold import Fold, TaskSubject, summarise
 
 TABLE = "arbiter_view_audit"
 COLUMNS = (
@@ -71,6 +71,7 @@ def _operation(event_class: type[Aggregate.Event]) -> str:
 
 class AuditLog:
     name = "audit"
+    shape = 2  # 2: time in microseconds since the epoch (was text)
     topics: tuple[str, ...] = ()
     tables: tuple[str, ...] = (TABLE,)
     indexes: tuple[tuple[str, str], ...] = tuple(
@@ -79,10 +80,11 @@ class AuditLog:
 
     def create(self, tx: Tx) -> None:
         tx.execute(
-            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (position BIGINT PRIMARY KEY, "
-            "time TEXT NOT NULL, actor TEXT NOT NULL, trace_id TEXT NOT NULL, kind TEXT NOT NULL, "
-            "version BIGINT NOT NULL, task_id BIGINT, subtask_id BIGINT, service_id BIGINT, "
-            "operation TEXT NOT NULL, status_before TEXT, status_after TEXT, message TEXT NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (position {tx.key_type} PRIMARY KEY, "
+            "time BIGINT NOT NULL, actor TEXT NOT NULL, trace_id TEXT NOT NULL, "
+            "kind TEXT NOT NULL, version BIGINT NOT NULL, task_id BIGINT, subtask_id BIGINT, "
+            "service_id BIGINT, operation TEXT NOT NULL, status_before TEXT, status_after TEXT, "
+            "message TEXT NOT NULL)"
         )
 
     def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
@@ -90,6 +92,36 @@ class AuditLog:
 
 
 def row(position: int, event: Aggregate.Event, fold: Fold) -> tuple[Any, ...]:
+    if isinstance(event, Task.SubtaskEvent) and event.task_status_after is not None:
+        return _subtask_row(position, event, fold.subject(event))  # the bulk of any log
+    return _row(position, event, fold)
+
+
+def _subtask_row(position: int, event: Task.SubtaskEvent, subject: TaskSubject) -> tuple[Any, ...]:
+    operation = operation_of(event)
+    was, now = event.status_before, event.status_after
+    what = _subtask_what(_VERBS[operation], event, subject)
+    message = _message(
+        event.actor, what, was, now, event.task_status_before, event.task_status_after
+    )
+    return (
+        position,
+        micros(event.timestamp),
+        event.actor,
+        event.trace_id,
+        "Task",
+        event.originator_version,
+        subject.task_id,
+        event.subtask_id,
+        subject.service_id,
+        operation,
+        was,
+        now,
+        message,
+    )
+
+
+def _row(position: int, event: Aggregate.Event, fold: Fold) -> tuple[Any, ...]:
     transition = _recorded(event)
     if transition is not None:
         kind, subject = "Task", fold.subject(event)
@@ -99,16 +131,11 @@ def row(position: int, event: Aggregate.Event, fold: Fold) -> tuple[Any, ...]:
     operation = operation_of(event)
     subtask_id: int | None = getattr(event, "subtask_id", None)
     task_id = subject.task_id if kind == "Task" else getattr(event, "task_id", None)
-    was, now, task_was, task_now = transition
     actor: str = getattr(event, "actor", "")
-    message = f"{actor} {_what(event, operation, kind, subject, subtask_id)}"
-    if was != now:
-        message += f": {was or '-'} -> {now or '-'}"
-    if task_was != task_now:
-        message += f"; task {task_was} -> {task_now}"
+    what = _what(event, operation, kind, subject, subtask_id)
     return (
         position,
-        stamp(event.timestamp),
+        micros(event.timestamp),
         actor,
         getattr(event, "trace_id", ""),
         kind,
@@ -117,10 +144,26 @@ def row(position: int, event: Aggregate.Event, fold: Fold) -> tuple[Any, ...]:
         subtask_id,
         getattr(subject, "service_id", None),
         operation,
-        was,
-        now,
-        message,
+        transition[0],
+        transition[1],
+        _message(actor, what, *transition),
     )
+
+
+def _message(
+    actor: str,
+    what: str,
+    was: str | None,
+    now: str | None,
+    task_was: str | None,
+    task_now: str | None,
+) -> str:
+    message = f"{actor} {what}"
+    if was != now:
+        message = f"{message}: {was or '-'} -> {now or '-'}"
+    if task_was != task_now:
+        message = f"{message}; task {task_was} -> {task_now}"
+    return message
 
 
 def _recorded(event: Aggregate.Event) -> Transition | None:
@@ -152,12 +195,17 @@ def _what(
 ) -> str:
     verb = _VERBS.get(operation, operation)
     if subtask_id is not None:
-        name = subject.subtask_name(subtask_id)
-        what = f"{verb} subtask {subtask_id} '{name}' of task {subject.task_id}"
-        reason = getattr(event, "reason", None)
-        return what if reason is None else f"{what} ({reason})"
+        return _subtask_what(verb, event, subject)
     if kind == "Task":
         return f"{verb} {subject.task_id} '{subject.name}'"
     if kind == "ArbitrationService":
         return f"{verb} {subject.service_id} '{subject.name}'"
     return f"{verb} {kind} {subject.id}"
+
+
+def _subtask_what(verb: str, event: Any, subject: TaskSubject | TaskSketch) -> str:
+    subtask_id = event.subtask_id
+    name = subject.subtask_name(subtask_id)
+    what = f"{verb} subtask {subtask_id} '{name}' of task {subject.task_id}"
+    reason = getattr(event, "reason", None)
+    return what if reason is None else f"{what} ({reason})"

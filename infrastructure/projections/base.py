@@ -10,6 +10,7 @@ from infrastructure.projections.fold import Fold
 
 class Projection(Protocol):
     name: str
+    shape: int  # the version of its tables: a new shape is rebuilt from the events on start
     topics: tuple[str, ...]  # the stored topics it reads; () reads every event
     tables: tuple[str, ...]  # emptied by a rebuild
     indexes: tuple[tuple[str, str], ...]  # (table, column): dropped during a rebuild

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -19,6 +19,7 @@ from psycopg.conninfo import make_conninfo
 from infrastructure.store import StoreConfig
 
 POSITIONS = "arbiter_projection_position"
+SHAPES = "arbiter_projection_shape"  # the shape (version of its tables) each view was made in
 
 
 def stamp(moment: datetime) -> str:
@@ -26,6 +27,20 @@ def stamp(moment: datetime) -> str:
     # isoformat, not strftime: a rebuild stamps every row, and strftime costs four times more.
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     return utc.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch: the audit log's time, a number (eight times cheaper to make
+    than a text stamp, and smaller to store and index); exact, unlike float seconds."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + value * _MICROSECOND
 
 
 def unstamp(text: str | None) -> datetime | None:
@@ -56,13 +71,19 @@ class ViewDB:
         if conn is None:
             if self.store.is_postgres:
                 conninfo = make_conninfo(**self.store.postgres_conninfo)
-                conn = psycopg.connect(conninfo, autocommit=True)
+                # A view's rows and its position commit together, so a commit lost to a crash
+                # of the server or the machine takes both back and the next catch-up redoes it:
+                # views need not wait for their commits to reach the disk (the events do).
+                conn = psycopg.connect(
+                    conninfo, autocommit=True, options="-c synchronous_commit=off"
+                )
             else:
                 path = self.store.sqlite_path
                 conn = sqlite3.connect(
                     path, timeout=30, isolation_level=None, check_same_thread=False
                 )
                 conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")  # as synchronous_commit above
             self._local.conn = conn
             with self._open_lock:
                 self._open.append(conn)
@@ -122,6 +143,10 @@ class ViewDB:
                 f"CREATE TABLE IF NOT EXISTS {self.prefix}{POSITIONS} "
                 "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
             )
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.prefix}{SHAPES} "
+                "(name TEXT PRIMARY KEY, shape INTEGER NOT NULL)"
+            )
             yield tx
 
     def close(self) -> None:
@@ -159,6 +184,12 @@ class Tx:
 
     def table(self, name: str) -> str:
         return self._db.table(name)
+
+    @property
+    def key_type(self) -> str:
+        """A 64-bit integer primary key's type: on SQLite INTEGER makes it the rowid (one
+        B-tree, not a table and an index); on PostgreSQL INTEGER is 32 bits."""
+        return "BIGINT" if self._db.store.is_postgres else "INTEGER"
 
     def write(self, sql: str, params: Params, key: Hashable | None = None) -> None:
         if key is not None and key in self._keyed:
@@ -206,10 +237,6 @@ class Tx:
             self.execute(
                 f"CREATE INDEX IF NOT EXISTS {table}_{column} ON {self.table(table)} ({column})"
             )
-
-    def drop_indexes(self, indexes: Sequence[tuple[str, str]]) -> None:
-        for table, column in indexes:
-            self.execute(f"DROP INDEX IF EXISTS {self._db.prefix}{table}_{column}")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.flush()

@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 
 from infrastructure.projections.audit import AuditLog
 from infrastructure.projections.base import Projection
-from infrastructure.projections.db import POSITIONS, ViewDB
+from infrastructure.projections.db import POSITIONS, SHAPES, Tx, ViewDB
 from infrastructure.projections.fold import Fold
 from infrastructure.projections.service_list import ServiceList
 from infrastructure.projections.task_list import TaskList
@@ -52,15 +52,8 @@ class Projections:
         self._folds = {name: Fold(app) for name in self.all}
         self._locks = {name: threading.Lock() for name in self.all}
         with db.schema_change() as tx:
-            for name, projection in self.all.items():
-                projection.create(tx)
-                # Also puts back the indexes of a rebuild that died before its end.
-                tx.create_indexes(projection.indexes)
-                tx.execute(
-                    f"INSERT INTO {tx.table(POSITIONS)} (name, position) VALUES (?, 0) "  # noqa: S608
-                    "ON CONFLICT (name) DO NOTHING",
-                    (name,),
-                )
+            for projection in self.all.values():
+                _prepare(tx, projection)
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -142,7 +135,7 @@ class Projections:
 
         A bulk load: the view's indexes are dropped with its rows and made again at the end
         (one sort each, instead of an index update per row)."""
-        self.reset(name, drop_indexes=True)
+        self.reset(name, bulk=True)
         # The fold's cache only grows in a bulk load: keep the collector off between its batches
         # too, not only during each.
         with _collector_paused():
@@ -150,14 +143,18 @@ class Projections:
         with self.db.transaction() as tx:
             tx.create_indexes(self.all[name].indexes)
 
-    def reset(self, name: str, drop_indexes: bool = False) -> None:
-        """Empty the view and rewind it to position 0, in one transaction."""
+    def reset(self, name: str, bulk: bool = False) -> None:
+        """Empty the view and rewind it to position 0, in one transaction. For a `bulk` load
+        the tables are made anew, without their indexes (cheaper than deleting every row)."""
         projection = self.all[name]
         with self._locks[name], self.db.transaction() as tx:
-            if drop_indexes:
-                tx.drop_indexes(projection.indexes)
             for table in projection.tables:
-                tx.execute(f"DELETE FROM {tx.table(table)}")  # noqa: S608
+                if bulk:
+                    tx.execute(f"DROP TABLE {tx.table(table)}")
+                else:
+                    tx.execute(f"DELETE FROM {tx.table(table)}")  # noqa: S608
+            if bulk:
+                projection.create(tx)
             tx.execute(
                 f"UPDATE {tx.table(POSITIONS)} SET position = 0 WHERE name = ?",  # noqa: S608
                 (name,),
@@ -180,6 +177,34 @@ class Projections:
             for row in rows:
                 digest.update(repr(row).encode())
         return digest.hexdigest()
+
+
+def _prepare(tx: Tx, projection: Projection) -> None:
+    """Make the view's tables if they are missing. A view whose stored shape is older than its
+    code's (`shape`: 1 for a store from before shapes were recorded) is emptied and made anew at
+    position 0: the catch-up rebuilds it from the events, as any view can be."""
+    name, shapes = projection.name, tx.table(SHAPES)
+    found = tx.execute(f"SELECT shape FROM {shapes} WHERE name = ?", (name,))  # noqa: S608
+    reshaped = (int(found[0][0]) if found else 1) != projection.shape
+    if reshaped:
+        for table in projection.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {tx.table(table)}")
+    projection.create(tx)
+    # Also puts back the indexes of a rebuild that died before its end.
+    tx.create_indexes(projection.indexes)
+    positions = tx.table(POSITIONS)
+    tx.execute(
+        f"INSERT INTO {positions} (name, position) VALUES (?, 0) "  # noqa: S608
+        "ON CONFLICT (name) DO NOTHING",
+        (name,),
+    )
+    if reshaped:
+        tx.execute(f"UPDATE {positions} SET position = 0 WHERE name = ?", (name,))  # noqa: S608
+    tx.execute(
+        f"INSERT INTO {shapes} (name, shape) VALUES (?, ?) "  # noqa: S608
+        "ON CONFLICT (name) DO UPDATE SET shape = excluded.shape",
+        (name, projection.shape),
+    )
 
 
 @contextmanager

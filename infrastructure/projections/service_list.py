@@ -35,13 +35,14 @@ SORTABLE = {
 
 class ServiceList:
     name = "services"
+    shape = 1
     topics: tuple[str, ...] = topics_of(ArbitrationService)
     tables: tuple[str, ...] = (TABLE,)
     indexes: tuple[tuple[str, str], ...] = ()
 
     def create(self, tx: Tx) -> None:
         tx.execute(
-            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (service_id BIGINT PRIMARY KEY, "
+            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (service_id {tx.key_type} PRIMARY KEY, "
             "name TEXT NOT NULL, host_id BIGINT NOT NULL, svr_ip TEXT NOT NULL, "
             "svr_port INTEGER NOT NULL, install_path TEXT NOT NULL, run_path TEXT NOT NULL, "
             "run_user TEXT NOT NULL, version TEXT NOT NULL, rpm_name TEXT NOT NULL, "

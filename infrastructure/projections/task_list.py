@@ -40,6 +40,7 @@ SORTABLE = {
 
 class TaskList:
     name = "tasks"
+    shape = 1
     topics: tuple[str, ...] = (*topics_of(Task), ArbitrationService.Registered.TOPIC)
     tables: tuple[str, ...] = (TABLE, HOSTS)
     indexes: tuple[tuple[str, str], ...] = tuple(
@@ -48,7 +49,7 @@ class TaskList:
 
     def create(self, tx: Tx) -> None:
         tx.execute(
-            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (task_id BIGINT PRIMARY KEY, "
+            f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (task_id {tx.key_type} PRIMARY KEY, "
             "name TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, "
             "operation TEXT NOT NULL, creator TEXT NOT NULL, executor TEXT NOT NULL, "
             "service_id BIGINT NOT NULL, host_id BIGINT, create_time TEXT NOT NULL, "
@@ -56,7 +57,7 @@ class TaskList:
         )
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {tx.table(HOSTS)} "
-            "(service_id BIGINT PRIMARY KEY, host_id BIGINT NOT NULL)"
+            f"(service_id {tx.key_type} PRIMARY KEY, host_id BIGINT NOT NULL)"
         )
 
     def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:

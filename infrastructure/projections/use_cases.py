@@ -10,7 +10,7 @@ from domain.ids import task_uuid
 from domain.task import Task
 from infrastructure.application import BaseApp
 from infrastructure.projections import queries
-from infrastructure.projections.db import ViewDB, stamp
+from infrastructure.projections.db import ViewDB, micros
 from infrastructure.projections.queries import Page, Query, order_clause, select_page
 from infrastructure.projections.runner import Projections
 from infrastructure.projections.service_list import SORTABLE as SERVICE_SORTS
@@ -68,9 +68,9 @@ class ProjectionUseCases(BaseApp):
             if value is not None:
                 query.where(f"{column} = ?", value)
         if where.since is not None:
-            query.where("time >= ?", stamp(where.since))
+            query.where("time >= ?", micros(where.since))
         if where.until is not None:
-            query.where("time <= ?", stamp(_through(where.until)))
+            query.where("time <= ?", micros(_through(where.until)))
         table, columns = queries.AUDIT
         db = self.fresh_projections().db
         return select_page(db, table, columns, query, "position", paged.number, paged.size)
