@@ -117,8 +117,12 @@ class ViewDB:
             if self.store.is_postgres:
                 with conn.transaction():
                     tx = Tx(self, conn)
-                    yield tx
-                    tx.flush()
+                    try:
+                        yield tx
+                        tx.flush()
+                    except BaseException as error:
+                        tx.abandon(error)  # an open COPY fails first, then all rolls back
+                        raise
                 return
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -186,6 +190,7 @@ class Tx:
         self._keyed: dict[Hashable, int] = {}  # key -> index in _pending
         self._appends: dict[str, str] = {}  # table -> its append's INSERT
         self._copies: dict[str, str] = {}  # an append's INSERT -> its COPY (PostgreSQL)
+        self._copy: tuple[str, Any, Any] | None = None  # (INSERT, manager, the open COPY)
 
     def table(self, name: str) -> str:
         return self._db.table(name)
@@ -205,14 +210,28 @@ class Tx:
         self._pending.append((sql, params))
 
     def append(self, table: str, columns: Sequence[str], row: Sequence[Any]) -> None:
-        """A new row (never replaced, never in conflict): on PostgreSQL a batch's appends go in
-        one COPY, several times cheaper per row than INSERTs, even pipelined."""
+        """A new row (never replaced, never in conflict). On PostgreSQL appends stream into one
+        open COPY (several times cheaper per row than INSERTs, even pipelined), so the server
+        stores rows while the batch makes the next ones; anything else first closes it."""
         sql = self._appends.get(table)
         if sql is None:
             sql = self._appends[table] = _insert(self.table(table), tuple(columns))
             if self._db.store.is_postgres:
                 self._copies[sql] = f"COPY {self.table(table)} ({', '.join(columns)}) FROM STDIN"
-        self._pending.append((sql, row))
+        if sql not in self._copies:
+            self._pending.append((sql, row))
+            return
+        if self._copy is None or self._copy[0] != sql:
+            self.flush()
+            manager = self._conn.cursor().copy(self._copies[sql])
+            self._copy = (sql, manager, manager.__enter__())
+        self._copy[2].write_row(row)
+
+    def abandon(self, error: BaseException) -> None:
+        """The transaction fails: end an open COPY with the error (it is not committed)."""
+        copy, self._copy = self._copy, None
+        if copy is not None:
+            copy[1].__exit__(type(error), error, error.__traceback__)
 
     def pending(self, key: Hashable) -> str | None:
         """The statement still waiting under `key`, if any."""
@@ -220,6 +239,9 @@ class Tx:
         return None if index is None else self._pending[index][0]
 
     def flush(self) -> None:
+        copy, self._copy = self._copy, None
+        if copy is not None:
+            copy[1].__exit__(None, None, None)
         pending, self._pending = self._pending, []
         self._keyed = {}
         start = 0
@@ -229,12 +251,7 @@ class Tx:
             while end < len(pending) and pending[end][0] == sql:
                 end += 1
             rows = [p() if callable(p) else p for _, p in pending[start:end]]
-            if sql in self._copies:
-                with self._conn.cursor().copy(self._copies[sql]) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                self._conn.cursor().executemany(self._db._sql(sql), rows)
+            self._conn.cursor().executemany(self._db._sql(sql), rows)
             start = end
 
     def create_indexes(self, indexes: Sequence[tuple[str, str]]) -> None:

@@ -1,6 +1,7 @@
 """Projections over a real store: the audit story, incremental == rebuilt, time travel."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -149,3 +150,34 @@ def test_incremental_views_equal_views_rebuilt_from_zero(
     assert all(status.lag == 0 for status in projections.status())
     audit = incremental["audit"]["arbiter_view_audit"]
     assert [row[0] for row in audit] == list(range(1, arbiter.head_position() + 1))
+
+
+@pytest.mark.parametrize("name", ["audit", "tasks"])
+def test_a_batch_that_fails_half_way_writes_nothing(
+    arbiter: ArbiterApp, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A bad event in the middle of a batch (here: a projection that raises at its fourth
+    event) leaves neither rows nor a position behind, even with rows already streamed to the
+    server; the next batch starts again from the same place."""
+    retried_then_rolled_back(arbiter)
+    projections = arbiter.projections
+    expected = projections.rows(name) if projections.catch_up([name]) else None
+    projections.reset(name)
+    projection = projections.all[name]
+    apply, seen = projection.apply, []
+
+    def failing(tx: Any, position: int, event: Any, fold: Any) -> None:
+        seen.append(position)
+        if len(seen) == 4:
+            raise RuntimeError("a bad event")
+        apply(tx, position, event, fold)
+
+    monkeypatch.setattr(projection, "apply", failing)
+    with pytest.raises(RuntimeError, match="a bad event"):
+        projections.step(name, projections.head())
+    assert projections.position(name) == 0
+    assert all(rows == [] for rows in projections.rows(name).values())
+
+    monkeypatch.undo()
+    assert projections.catch_up([name])
+    assert projections.rows(name) == expected

@@ -25,7 +25,15 @@ from infrastructure.app import ArbiterApp
 from infrastructure.store import postgres_store
 from tests.integration.test_engine_support import no_overlap
 from tests.stores import POSTGRES_URL, fresh_postgres_schema
-from tests.system.test_cluster_support import Cluster, Timing, by_step, closed, cluster, opened
+from tests.system.test_cluster_support import (
+    Cluster,
+    Node,
+    Timing,
+    by_step,
+    closed,
+    cluster,
+    opened,
+)
 
 pytestmark = [pytest.mark.system, pytest.mark.postgres]
 UPGRADES = int(os.environ.get("ARBITER_CLUSTER_UPGRADES", "200"))
@@ -124,7 +132,7 @@ async def wave_with_a_kill(c: Cluster) -> tuple[list[int], str, list[dict[str, A
     ids = await c.submit(UPGRADES, NEW_RPMS[1])
     (victim,) = [n for n in c.nodes if n.leads("projections")]
     await asyncio.sleep(HEAD_START)
-    await until_running_on(c, ids, victim.address)
+    await frozen_while_running(c, ids, victim)
     victim.process.kill()  # SIGKILL: no cleanup, no goodbye
     victim.process.wait(10)
     await until_settled(c)
@@ -136,23 +144,38 @@ async def wave_with_a_kill(c: Cluster) -> tuple[list[int], str, list[dict[str, A
     return ids, victim.address, await c.ledgers()
 
 
-async def until_running_on(c: Cluster, ids: list[int], address: str, name: str = "") -> None:
+async def until_running_on(c: Cluster, ids: list[int], address: str, name: str = "") -> int:
     """Read tasks (from the store, through another node) until one has a subtask RUNNING on
-    the node at `address` (whose name starts with `name`)."""
-    others = [i for i in c.live() if c.nodes[i].address != address]
+    the node at `address` (whose name starts with `name`); returns that task's id."""
     deadline = time.monotonic() + WAVE_SECONDS
-    for number, task_id in enumerate(itertools.cycle(ids)):
-        task = await c.call(
-            others[number % len(others)], "GET", f"/api/v2/tasks/instances/{task_id}"
-        )
-        if any(
-            s["status"] == "RUNNING"
-            and s["executor"].startswith(f"{address}#")
-            and s["name"].startswith(name)
-            for s in task["subtasks"]
-        ):
-            return
+    for task_id in itertools.cycle(ids):
+        if await running_on(c, task_id, address, name):
+            return task_id
         assert time.monotonic() < deadline, f"nothing ran on {address}"
+    raise AssertionError("unreachable: the cycle is endless")
+
+
+async def running_on(c: Cluster, task_id: int, address: str, name: str = "") -> bool:
+    others = [i for i in c.live() if c.nodes[i].address != address]
+    node = others[task_id % len(others)]
+    task = await c.call(node, "GET", f"/api/v2/tasks/instances/{task_id}")
+    return any(
+        s["status"] == "RUNNING"
+        and s["executor"].startswith(f"{address}#")
+        and s["name"].startswith(name)
+        for s in task["subtasks"]
+    )
+
+
+async def frozen_while_running(c: Cluster, ids: list[int], node: Node) -> None:
+    """SIGSTOP `node` at a moment it surely holds a RUNNING subtask: a step seen running may
+    finish before a signal lands (the wave is fast), so freeze first, then look again."""
+    while True:
+        task_id = await until_running_on(c, ids, node.address)
+        node.process.send_signal(signal.SIGSTOP)
+        if await running_on(c, task_id, node.address):
+            return
+        node.process.send_signal(signal.SIGCONT)
 
 
 def check_takeovers(tasks: list[Task], victim: str, entries: list[dict[str, Any]]) -> None:
