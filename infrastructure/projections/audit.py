@@ -88,13 +88,11 @@ class AuditLog:
         )
 
     def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
-        tx.append(TABLE, COLUMNS, row(position, event, fold))
-
-
-def row(position: int, event: Aggregate.Event, fold: Fold) -> tuple[Any, ...]:
-    if isinstance(event, Task.SubtaskEvent) and event.task_status_after is not None:
-        return _subtask_row(position, event, fold.subject(event))  # the bulk of any log
-    return _row(position, event, fold)
+        if isinstance(event, Task.SubtaskEvent) and event.task_status_after is not None:
+            row = _subtask_row(position, event, fold.subject(event))  # the bulk of any log
+        else:
+            row = _row(position, event, fold)
+        tx.append(TABLE, COLUMNS, row)
 
 
 def _subtask_row(position: int, event: Task.SubtaskEvent, subject: TaskSubject) -> tuple[Any, ...]:
