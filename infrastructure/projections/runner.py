@@ -138,10 +138,10 @@ class Projections:
         self.reset(name, bulk=True)
         # The fold's cache only grows in a bulk load: keep the collector off between its batches
         # too, not only during each.
-        with _collector_paused():
+        with _collector_paused(), self.db.checkpoints_deferred():
             self.catch_up([name], seconds=float("inf"), progress=progress, limit=limit)
-        with self.db.transaction() as tx:
-            tx.create_indexes(self.all[name].indexes)
+            with self.db.transaction() as tx:
+                tx.create_indexes(self.all[name].indexes)
 
     def reset(self, name: str, bulk: bool = False) -> None:
         """Empty the view and rewind it to position 0, in one transaction. For a `bulk` load
