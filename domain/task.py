@@ -339,17 +339,8 @@ class Task(Aggregate):
     ) -> None:
         """Trigger a subtask event that records the transition it makes (the same plan its
         `apply` will follow)."""
-        indexes, statuses = self.indexes(), self.statuses()
-        at = indexes.index_of[subtask_id]
-        _, plan = task_apply.subtask_event_plan(
-            event_class.__name__,
-            trigger,
-            indexes.shape_id,
-            indexes.shape,
-            statuses,
-            self.operation,
-            at,
-        )
+        statuses, at = self.statuses(), self.indexes().index_of[subtask_id]
+        _, plan = self.subtask_plan(event_class.__name__, trigger, subtask_id)
         self.trigger_event(
             event_class,
             subtask_id=subtask_id,
@@ -358,6 +349,19 @@ class Task(Aggregate):
             task_status_before=str(task_status(statuses)),
             task_status_after=str(task_status(plan.after)),
             **fields,
+        )
+
+    def subtask_plan(self, kind: str, trigger: str, subtask_id: int) -> tuple[Operation, dag.Plan]:
+        """What a subtask event of class `kind` does to this task: its operation and plan."""
+        indexes = self.indexes()
+        return task_apply.subtask_event_plan(
+            kind,
+            trigger,
+            indexes.shape_id,
+            indexes.shape,
+            self.statuses(),
+            self.operation,
+            indexes.index_of[subtask_id],
         )
 
     def _record_task(self, event_class: type["Task.TaskEvent"], **fields: Any) -> None:

@@ -41,19 +41,9 @@ def on_created(task: "Task", event: "Task.Created") -> None:
 
 
 def on_subtask_event(task: "Task", event: "Task.SubtaskEvent") -> None:
-    indexes = task.indexes()
-    subtask = indexes.by_id[event.subtask_id]
+    subtask = task.subtask(event.subtask_id)
     kind = type(event).__name__
-    at = indexes.index_of[subtask.id]
-    operation, plan = subtask_event_plan(
-        kind,
-        trigger_of(event),
-        indexes.shape_id,
-        indexes.shape,
-        task.statuses(),
-        task.operation,
-        at,
-    )
+    operation, plan = task.subtask_plan(kind, trigger_of(event), event.subtask_id)
     _HANDLERS[kind](task, subtask, event)
     task.operation = operation
     subtask.status = plan.dest  # type: ignore[assignment]  # subtask_event_plan checked it

@@ -14,7 +14,7 @@ from domain.enums import SubtaskStatus
 from domain.subtask import task_status
 from domain.task import Task
 from domain.task_sketch import TaskSketch
-from infrastructure.projections.db import EPOCH, MICROSECOND, Tx, micros
+from infrastructure.projections.db import Tx, micros
 from infrastructure.projections.fold import Fold, TaskSubject, summarise
 
 TABLE = "arbiter_view_audit"
@@ -111,7 +111,7 @@ def _subtask_row(position: int, event: Task.SubtaskEvent, subject: TaskSubject) 
     )
     return (
         position,
-        (event.timestamp - EPOCH) // MICROSECOND,  # micros(), without the call
+        micros(event.timestamp),
         actor,
         event.trace_id,
         "Task",
@@ -172,10 +172,8 @@ def _message(
 
 
 def _recorded(event: Aggregate.Event) -> Transition | None:
-    """The transition a Task event recorded; None for an event that records none."""
-    if isinstance(event, Task.SubtaskEvent) and event.task_status_after is not None:
-        before, after = event.task_status_before, event.task_status_after
-        return event.status_before, event.status_after, before, after
+    """The transition a task event or a creation recorded; None for an event that records none
+    (recorded subtask events never come here: `_subtask_row` reads theirs)."""
     if isinstance(event, Task.TaskEvent) and event.task_status_after is not None:
         return event.task_status_before, event.task_status_after, None, None
     if isinstance(event, Task.Created):

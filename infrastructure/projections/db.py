@@ -29,18 +29,18 @@ def stamp(moment: datetime) -> str:
     return utc.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def micros(moment: datetime) -> int:
     """Microseconds since the epoch: the audit log's time, a number (eight times cheaper to make
     than a text stamp, and smaller to store and index); exact, unlike float seconds."""
-    return (moment - EPOCH) // MICROSECOND
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def from_micros(value: int) -> datetime:
-    return EPOCH + value * MICROSECOND
+    return _EPOCH + value * _MICROSECOND
 
 
 def unstamp(text: str | None) -> datetime | None:
@@ -87,8 +87,6 @@ class ViewDB:
                 # Debian's SQLite zeroes every freed page: views are copies of the events (kept
                 # anyway), and a rebuild would pay for writing the whole old view again.
                 conn.execute("PRAGMA secure_delete=OFF")
-                # Index builds sort in this much memory before spilling to temporary files.
-                conn.execute("PRAGMA cache_size=-32768")  # KiB
             self._local.conn = conn
             with self._open_lock:
                 self._open.append(conn)
@@ -250,9 +248,13 @@ class Tx:
 
     def abandon(self, error: BaseException) -> None:
         """The transaction fails: end an open COPY with the error (it is not committed)."""
+        self._end_copy(error)
+
+    def _end_copy(self, error: BaseException | None = None) -> None:
         copy, self._copy = self._copy, None
         if copy is not None:
-            copy[1].__exit__(type(error), error, error.__traceback__)
+            trace = None if error is None else error.__traceback__
+            copy[1].__exit__(None if error is None else type(error), error, trace)
 
     def pending(self, key: Hashable) -> str | None:
         """The statement still waiting under `key`, if any."""
@@ -260,9 +262,7 @@ class Tx:
         return None if index is None else self._pending[index][0]
 
     def flush(self) -> None:
-        copy, self._copy = self._copy, None
-        if copy is not None:
-            copy[1].__exit__(None, None, None)
+        self._end_copy()
         pending, self._pending = self._pending, []
         self._keyed = {}
         start = 0

@@ -148,13 +148,11 @@ class Projections:
         the tables are made anew, without their indexes (cheaper than deleting every row)."""
         projection = self.all[name]
         with self._locks[name], self.db.transaction() as tx:
-            for table in projection.tables:
-                if bulk:
-                    tx.execute(f"DROP TABLE {tx.table(table)}")
-                else:
-                    tx.execute(f"DELETE FROM {tx.table(table)}")  # noqa: S608
             if bulk:
-                projection.create(tx)
+                _remake(tx, projection)
+            else:
+                for table in projection.tables:
+                    tx.execute(f"DELETE FROM {tx.table(table)}")  # noqa: S608
             tx.execute(
                 f"UPDATE {tx.table(POSITIONS)} SET position = 0 WHERE name = ?",  # noqa: S608
                 (name,),
@@ -179,6 +177,13 @@ class Projections:
         return digest.hexdigest()
 
 
+def _remake(tx: Tx, projection: Projection) -> None:
+    """The view's tables, dropped and made anew in its code's shape, without their indexes."""
+    for table in projection.tables:
+        tx.execute(f"DROP TABLE IF EXISTS {tx.table(table)}")
+    projection.create(tx)
+
+
 def _prepare(tx: Tx, projection: Projection) -> None:
     """Make the view's tables if they are missing. A view whose stored shape is older than its
     code's (`shape`: 1 for a store from before shapes were recorded) is emptied and made anew at
@@ -187,9 +192,9 @@ def _prepare(tx: Tx, projection: Projection) -> None:
     found = tx.execute(f"SELECT shape FROM {shapes} WHERE name = ?", (name,))  # noqa: S608
     reshaped = (int(found[0][0]) if found else 1) != projection.shape
     if reshaped:
-        for table in projection.tables:
-            tx.execute(f"DROP TABLE IF EXISTS {tx.table(table)}")
-    projection.create(tx)
+        _remake(tx, projection)
+    else:
+        projection.create(tx)
     # Also puts back the indexes of a rebuild that died before its end.
     tx.create_indexes(projection.indexes)
     positions = tx.table(POSITIONS)
