@@ -24,6 +24,7 @@ from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
 from infrastructure.store import StoreConfig
+from tests.watchdog import watchdog
 
 R = TypeVar("R")
 OPERATOR = Caller("operator", "0123456789abcdef")
@@ -36,6 +37,8 @@ FAST = Settings(
     step_timeout_seconds=None,
 )
 ACTION_SECONDS = 0.05
+# Every engine test ends in seconds; one stalled this long fails, saying where it waits.
+STALLED_SECONDS = 120.0
 
 
 @dataclass
@@ -90,22 +93,23 @@ async def running_engine(
     store: StoreConfig, tmp_path: Path, **settings: Any
 ) -> AsyncIterator[Harness]:
     """The demo service (RUNNING at OLD_RPM on a real agent) and an engine that runs its tasks."""
-    async with agent_server(tmp_path / "agent") as (url, client):
-        gate = StoreGate(4)
-        app = await gate.call(ArbiterApp, store, "10.0.0.1")
-        service_id = await gate.call(seed, app, url)
-        port = (await gate.call(app.get_service, service_id)).svr_port
-        await client.adopt(port, OLD_RPM, "RUNNING", "seed")
-        pool = AgentPool()
-        engine = Engine(app, gate, pool.agent, replace(FAST, **settings), "10.0.0.1")
-        await engine.start()
-        try:
-            yield Harness(app, gate, engine, client, service_id, port)
-        finally:
-            await engine.stop()
-            await pool.close()
-            gate.close()
-            app.close()
+    with watchdog(STALLED_SECONDS):
+        async with agent_server(tmp_path / "agent") as (url, client):
+            gate = StoreGate(4)
+            app = await gate.call(ArbiterApp, store, "10.0.0.1")
+            service_id = await gate.call(seed, app, url)
+            port = (await gate.call(app.get_service, service_id)).svr_port
+            await client.adopt(port, OLD_RPM, "RUNNING", "seed")
+            pool = AgentPool()
+            engine = Engine(app, gate, pool.agent, replace(FAST, **settings), "10.0.0.1")
+            await engine.start()
+            try:
+                yield Harness(app, gate, engine, client, service_id, port)
+            finally:
+                await engine.stop()
+                await pool.close()
+                gate.close()
+                app.close()
 
 
 async def until_running(h: Harness, task_id: int, index: int) -> None:
