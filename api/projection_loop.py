@@ -12,12 +12,12 @@ from running N copies of the same catch-up.
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import suppress
 
 from aiohttp import web
 
 from api.keys import ARBITER, GATE
 from infrastructure.leader import Leadership
+from infrastructure.waits import until_set
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 0.5
@@ -43,5 +43,4 @@ async def _loop(app: web.Application, leadership: Leadership, stopping: asyncio.
                 await app[GATE].call(app[ARBITER].projections.catch_up, None, BATCH_SECONDS)
         except Exception:
             log.exception("projection catch-up failed; trying again")
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), INTERVAL_SECONDS)
+        await until_set(stopping, INTERVAL_SECONDS)

@@ -6,7 +6,6 @@ one, so under load a batch grows by itself (group commit) and an idle node adds 
 """
 
 import asyncio
-import contextlib
 
 from infrastructure.engine.batch import BatchStore, Request
 from infrastructure.engine.claims import Claim
@@ -36,8 +35,7 @@ class Batcher:
     async def close(self) -> None:
         if self._flusher is not None:
             self._flusher.cancel()
-            with contextlib.suppress(BaseException):
-                await self._flusher
+            await asyncio.gather(self._flusher, return_exceptions=True)
         for _, future in self._pending:
             future.cancel()
         self._pending = []

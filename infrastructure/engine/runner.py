@@ -5,7 +5,6 @@ meantime the store refuses it (StaleAttempt) and nothing this run did is recorde
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -118,8 +117,7 @@ async def _watch(
 
 async def _interrupt(job: "asyncio.Future[StepResult]") -> None:
     job.cancel()
-    with contextlib.suppress(BaseException):
-        await job
+    await asyncio.gather(job, return_exceptions=True)
 
 
 async def truth(
@@ -127,7 +125,8 @@ async def truth(
 ) -> tuple[list[str], ServiceEffect]:
     """After a failed or interrupted run, the service record says what the host really is."""
     try:
-        state = await asyncio.wait_for(agent.status(claim.port), timeout=10)
+        async with asyncio.timeout(10):
+            state = await agent.status(claim.port)
     except Exception as error:  # an unreachable agent is the truth too: UNAVAILABLE
         state = None
         lines = [*lines, f"agent status unavailable: {_reason(error)}"]

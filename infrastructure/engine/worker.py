@@ -6,7 +6,6 @@ once, and a periodic sweep is the safety net for everything else (other nodes, l
 """
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -23,6 +22,7 @@ from infrastructure.engine.steps import HostAgent, ServiceEffect
 from infrastructure.engine_use_cases import EngineUseCases
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
+from infrastructure.waits import until_set
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,11 @@ class Engine:
         self._stopping = True  # a run that outlives its cancel (it finishes saving) chains nothing
         if self._listener is not None:
             self.app.save_listeners.remove(self._listener)
-        for task in [*self._loops, *self.runs.values()]:
+        tasks = [*self._loops, *self.runs.values()]
+        for task in tasks:
             task.cancel()
-        for task in [*self._loops, *self.runs.values()]:
-            with contextlib.suppress(BaseException):
-                await task
+        # gather, not a suppressed await: a cancel of stop() itself must not be swallowed.
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.batcher.close()
         b = self.batcher
         log.info(
@@ -120,8 +120,7 @@ class Engine:
                 await self._sweep()
             except Exception:
                 log.exception("engine sweep failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+            await until_set(self._wake, self.settings.poll_seconds)
 
     async def _sweep(self) -> None:
         if self.fenced_out() or self._full():

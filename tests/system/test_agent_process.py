@@ -249,7 +249,8 @@ async def test_a_hang_ends_when_the_client_times_out_and_is_ledgered_interrupted
     ]
     assert await agent.status(PORT) == _service("RUNNING", OLD)
     # The port's lock went with the interrupted action (else this would wait for the hour).
-    stopped = await asyncio.wait_for(agent.stop(PORT, "s2"), timeout=10)
+    async with asyncio.timeout(10):
+        stopped = await agent.stop(PORT, "s2")
     assert stopped == _service("STOPPED", OLD)
 
 
