@@ -38,7 +38,7 @@ FAST = Settings(
 )
 ACTION_SECONDS = 0.05
 # Every engine test ends in seconds; one stalled this long fails, saying where it waits.
-STALLED_SECONDS = 120.0
+STALLED_SECONDS = 60.0
 
 
 @dataclass
