@@ -75,7 +75,7 @@ class TaskSketch:
             version=event.originator_version,
             subtask_ids=tuple(s["id"] for s in specs),
             subtask_names=tuple(s["name"] for s in specs),
-            statuses=tuple(_STATUS_BY_VALUE[s["status"]] for s in specs),
+            statuses=_creation_statuses(specs),
             started=(False,) * len(specs),
             prohibits=tuple(s["prohibit_rollback"] for s in specs),
             shape_id=shape_id,
@@ -133,6 +133,15 @@ class TaskSketch:
         self.statuses = plan.after
         if kind == "SubtaskStarted" and not self.started[at]:
             self.started = (*self.started[:at], True, *self.started[at + 1 :])
+
+
+def creation_status(event: Any) -> TaskStatus:
+    """The status of a new task, from its TaskCreated event, without sketching it."""
+    return task_status(_creation_statuses(event.subtasks))
+
+
+def _creation_statuses(specs: list[dict[str, Any]]) -> dag.Statuses:
+    return tuple(_STATUS_BY_VALUE[s["status"]] for s in specs)
 
 
 _STATUS_BY_VALUE = {s.value: s for s in SubtaskStatus}  # SubtaskStatus(v) is ten times slower

@@ -207,8 +207,8 @@ class Tx:
         self._conn = conn
         self._pending: list[tuple[str, Params]] = []
         self._keyed: dict[Hashable, int] = {}  # key -> index in _pending
-        self._appends: dict[str, str] = {}  # table -> its append's INSERT
-        self._copies: dict[str, str] = {}  # an append's INSERT -> its COPY (PostgreSQL)
+        self._plain_inserts: dict[str, str] = {}  # table -> its plain INSERT
+        self._copies: dict[str, str] = {}  # a plain INSERT -> its COPY (PostgreSQL)
         self._copy: tuple[str, Any, Any] | None = None  # (INSERT, manager, the open COPY)
 
     def table(self, name: str) -> str:
@@ -228,15 +228,28 @@ class Tx:
             self._keyed[key] = len(self._pending)
         self._pending.append((sql, params))
 
-    def append(self, table: str, columns: Sequence[str], row: Sequence[Any]) -> None:
-        """A new row (never replaced, never in conflict). On PostgreSQL appends stream into one
-        open COPY (several times cheaper per row than INSERTs, even pipelined), so the server
-        stores rows while the batch makes the next ones; anything else first closes it."""
-        sql = self._appends.get(table)
+    def insert(
+        self, table: str, columns: Sequence[str], params: Params, key: Hashable | None = None
+    ) -> None:
+        """A new row of plain values, deferred and keyed like `write` (`pending` names it by
+        `plain_insert`). On PostgreSQL a run of them goes to the server as one COPY (several times
+        cheaper per row than INSERTs, even pipelined)."""
+        self.write(self.plain_insert(table, columns), params, key)
+
+    def plain_insert(self, table: str, columns: Sequence[str]) -> str:
+        """The INSERT of `columns` into `table` (made once; on PostgreSQL with its COPY)."""
+        sql = self._plain_inserts.get(table)
         if sql is None:
-            sql = self._appends[table] = _insert(self.table(table), tuple(columns))
+            sql = self._plain_inserts[table] = _insert(self.table(table), tuple(columns))
             if self._db.store.is_postgres:
                 self._copies[sql] = f"COPY {self.table(table)} ({', '.join(columns)}) FROM STDIN"
+        return sql
+
+    def append(self, table: str, columns: Sequence[str], row: Sequence[Any]) -> None:
+        """A new row (never replaced, never in conflict). On PostgreSQL appends stream into one
+        open COPY, so the server stores rows while the batch makes the next ones; anything else
+        first closes it."""
+        sql = self.plain_insert(table, columns)
         if sql not in self._copies:
             self._pending.append((sql, row))
             return
@@ -272,7 +285,13 @@ class Tx:
             while end < len(pending) and pending[end][0] == sql:
                 end += 1
             rows = [p() if callable(p) else p for _, p in pending[start:end]]
-            self._conn.cursor().executemany(self._db._sql(sql), rows)
+            copy = self._copies.get(sql)
+            if copy is None:
+                self._conn.cursor().executemany(self._db._sql(sql), rows)
+            else:
+                with self._conn.cursor().copy(copy) as stream:
+                    for row in rows:
+                        stream.write_row(row)
             start = end
 
     def create_indexes(self, indexes: Sequence[tuple[str, str]]) -> None:

@@ -66,11 +66,19 @@ class Fold:
             self._subjects[key] = found
         return found
 
+    def created(self, event: Task.Created) -> None:
+        """A task's creation, remembered unsketched: a rebuild meets most creations long
+        before the task's next event, if any, and a sketch maps the task's DAG (the task
+        list's largest cost on a store of new tasks). `step` sketches it when that event comes."""
+        self._remember(event.originator_id.int, event)
+
     def step(self, event: Aggregate.Event, compares: bool = False) -> tuple[Any, Any]:
         """(a Summary of the aggregate before the event or None, the aggregate after it);
         without `compares` the Summary is always None (it costs a look at the subtasks)."""
         key = event.originator_id.int
         before = self._cache.pop(key, None)
+        if isinstance(before, Task.Created):  # a creation not sketched yet (see `created`)
+            before = TaskSketch.created(before)
         if event.originator_version == 1:
             before = None
         elif before is None or before.version != event.originator_version - 1:
@@ -81,10 +89,13 @@ class Fold:
         subtask_id = getattr(event, "subtask_id", None)
         summary = None if before is None or not compares else summarise(before, subtask_id)
         after = _next(before, event)
-        self._cache[key] = after
+        self._remember(key, after)
+        return summary, after
+
+    def _remember(self, key: int, state: Any) -> None:
+        self._cache[key] = state
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
-        return summary, after
 
 
 # What an audit row compares: the status of the aggregate and of the event's subtask. A plain

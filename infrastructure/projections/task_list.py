@@ -5,9 +5,10 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.enums import Operation
 from domain.service import ArbitrationService
 from domain.task import Task
-from domain.task_sketch import TaskSketch
+from domain.task_sketch import TaskSketch, creation_status
 from infrastructure.projections.base import topics_of
 from infrastructure.projections.db import Tx, stamp
 from infrastructure.projections.fold import Fold
@@ -47,6 +48,11 @@ class TaskList:
         (TABLE, c) for c in ("status", "host_id", "create_time")
     )
 
+    def __init__(self) -> None:
+        # service -> host, as the hosts table holds them: a host never changes, and knowing it
+        # here makes a task's row plain values (a COPY on PostgreSQL, not an INSERT ... SELECT).
+        self._hosts: dict[int, int] = {}
+
     def create(self, tx: Tx) -> None:
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {tx.table(TABLE)} (task_id {tx.key_type} PRIMARY KEY, "
@@ -61,8 +67,14 @@ class TaskList:
         )
 
     def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
+        if isinstance(event, Task.Created):
+            fold.created(event)
+            host = self._host(tx, event.service_id)
+            tx.insert(TABLE, COLUMNS, lambda: _created_row(event, host), (TABLE, event.task_id))
+            return
         _, after = fold.step(event)
         if isinstance(after, ArbitrationService):
+            self._hosts[after.service_id] = after.host_id
             tx.write(
                 f"INSERT INTO {tx.table(HOSTS)} (service_id, host_id) VALUES (?, ?)",  # noqa: S608
                 (after.service_id, after.host_id),
@@ -70,23 +82,24 @@ class TaskList:
             return
         task: TaskSketch = after
         key = (TABLE, task.task_id)
-        insert = _insert(tx.table(TABLE), tx.table(HOSTS))
         # Rows are made at the batch's end (a callable), from the task as it is then: a task
         # whose events share a batch is built into a row once, not once per event.
-        if event.originator_version == 1 or tx.pending(key) == insert:
-            tx.write(insert, lambda: _row(task), key)
+        if tx.pending(key) == tx.plain_insert(TABLE, COLUMNS):
+            host = self._host(tx, task.service_id)
+            tx.insert(TABLE, COLUMNS, lambda: _row(task, host), key)
         else:
             tx.write(_update(tx.table(TABLE)), lambda: _changes(task), key)
 
-
-@cache
-def _insert(table: str, hosts: str) -> str:
-    # The host comes from the service's row, inside the same statement (no round trip).
-    values = [
-        f"(SELECT host_id FROM {hosts} WHERE service_id = ?)" if c == "host_id" else "?"  # noqa: S608
-        for c in COLUMNS
-    ]
-    return f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join(values)})"  # noqa: S608
+    def _host(self, tx: Tx, service_id: int) -> int | None:
+        host = self._hosts.get(service_id)
+        if host is None:  # registered before this process's first batch, or by another node
+            found = tx.execute(
+                f"SELECT host_id FROM {tx.table(HOSTS)} WHERE service_id = ?",  # noqa: S608
+                (service_id,),
+            )
+            if found:
+                host = self._hosts[service_id] = int(found[0][0])
+        return host
 
 
 @cache
@@ -108,7 +121,7 @@ def _changes(task: TaskSketch) -> tuple[Any, ...]:
     )
 
 
-def _row(task: TaskSketch) -> tuple[Any, ...]:
+def _row(task: TaskSketch, host_id: int | None) -> tuple[Any, ...]:
     return (
         task.task_id,
         task.name,
@@ -118,9 +131,28 @@ def _row(task: TaskSketch) -> tuple[Any, ...]:
         task.creator,
         task.executor,
         task.service_id,
-        task.service_id,  # the host_id subquery's parameter
+        host_id,
         stamp(task.start_time),
         None if task.finish_time is None else stamp(task.finish_time),
         task.prohibit_rollback,
         task.version,
+    )
+
+
+def _created_row(event: Task.Created, host_id: int | None) -> tuple[Any, ...]:
+    """The row of a new task, from its creation: what `_row` makes of its sketch."""
+    return (
+        event.task_id,
+        event.name,
+        "MANUAL",
+        creation_status(event).value,
+        Operation.EXECUTE.value,
+        event.actor,
+        event.executor,
+        event.service_id,
+        host_id,
+        stamp(event.timestamp),
+        None,
+        False,  # no subtask has started yet, so none prohibits a rollback
+        event.originator_version,
     )
