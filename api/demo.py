@@ -2,9 +2,9 @@
 
 import logging
 
+from domain.caller import Caller
 from domain.errors import AlreadyExists
 from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
 from infrastructure.inventory import ServiceSpec
 
 log = logging.getLogger(__name__)

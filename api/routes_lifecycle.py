@@ -12,8 +12,8 @@ from api.keys import ARBITER, GATE
 from api.routes_inventory import read_service_spec
 from api.users import ARBITRATION_CREATE, ARBITRATION_DELETE, ARBITRATION_UPDATE
 from api.views import task_view
+from domain.caller import Caller
 from domain.task import Task
-from infrastructure.application import Caller
 
 routes = web.RouteTableDef()
 SERVICE = "/api/v2/arbitration/services/{id}"

@@ -52,13 +52,12 @@ def fill(arbiter: ArbiterApp, tasks: int, mix: str = "new") -> None:
                 subtasks=chain_specs(UPGRADE, ids),
                 executor="bench",
                 client_token=None,
-                actor=ADMIN.actor,
-                trace_id=ADMIN.trace_id,
+                caller=ADMIN,
             )
             if mix == "finished":
                 _run(task, fail_at=1 if task_id % 10 == 0 else None)
                 if task_id % 10 == 0:
-                    task.rollback(ADMIN.actor, ADMIN.trace_id)
+                    task.rollback(ADMIN)
                     _run(task, fail_at=None)
             elif task_id % 3 == 0:
                 _run(task, fail_at=0)
@@ -74,12 +73,12 @@ def _run(task: Task, fail_at: int | None) -> None:
     done = 0
     while ready := task.ready_subtasks():
         subtask_id = ready[0].id
-        attempt = task.start_subtask(subtask_id, "bench", ENGINE.actor, ENGINE.trace_id)
+        attempt = task.start_subtask(subtask_id, "bench", ENGINE)
         if done == fail_at:
             reason = FailureReason.ERROR
-            task.fail_subtask(subtask_id, attempt, reason, ["x"], ENGINE.actor, ENGINE.trace_id)
+            task.fail_subtask(subtask_id, attempt, reason, ["x"], ENGINE)
             return
-        task.complete_subtask(subtask_id, attempt, ["done"], ENGINE.actor, ENGINE.trace_id)
+        task.complete_subtask(subtask_id, attempt, ["done"], ENGINE)
         done += 1
 
 

@@ -3,6 +3,7 @@
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
+from domain.caller import Caller
 from domain.ids import directory_uuid, host_uuid, package_uuid
 from domain.rpm import RpmName
 
@@ -46,8 +47,7 @@ class Host(Aggregate):
         ip_address: str,
         architecture: str,
         agent_address: str,
-        actor: str,
-        trace_id: str,
+        caller: Caller,
     ) -> "Host":
         return cls._create(
             cls.Registered,
@@ -56,8 +56,8 @@ class Host(Aggregate):
             ip_address=ip_address,
             architecture=architecture,
             agent_address=agent_address,
-            actor=actor,
-            trace_id=trace_id,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
 
 
@@ -94,14 +94,14 @@ class Package(Aggregate):
         return RpmName.parse(self.rpm_name)
 
     @classmethod
-    def register(cls, package_id: int, rpm: RpmName, actor: str, trace_id: str) -> "Package":
+    def register(cls, package_id: int, rpm: RpmName, caller: Caller) -> "Package":
         return cls._create(
             cls.Registered,
             id=package_uuid(rpm.name),
             package_id=package_id,
             rpm_name=rpm.name,
-            actor=actor,
-            trace_id=trace_id,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
 
 
@@ -144,10 +144,16 @@ class Directory(Aggregate):
         """State is set by `Opened.apply`."""
 
     @classmethod
-    def open(cls, kind: str, actor: str, trace_id: str) -> "Directory":
+    def open(cls, kind: str, caller: Caller) -> "Directory":
         return cls._create(
-            cls.Opened, id=directory_uuid(kind), kind=kind, actor=actor, trace_id=trace_id
+            cls.Opened,
+            id=directory_uuid(kind),
+            kind=kind,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
 
-    def add(self, key: object, actor: str, trace_id: str) -> None:
-        self.trigger_event(self.EntryAdded, key=str(key), actor=actor, trace_id=trace_id)
+    def add(self, key: object, caller: Caller) -> None:
+        self.trigger_event(
+            self.EntryAdded, key=str(key), actor=caller.actor, trace_id=caller.trace_id
+        )

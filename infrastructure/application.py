@@ -1,7 +1,6 @@
 """The arbiter application: one event store, one method per use case (get -> command -> save)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -9,6 +8,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
+from domain.caller import Caller
 from domain.client_token import ClientToken
 from domain.errors import DomainError
 from domain.ids import directory_uuid
@@ -23,14 +23,6 @@ A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 
 CONFLICT_RETRIES = 5
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asks, and the trace of the request that asks: every command event records both."""
-
-    actor: str
-    trace_id: str
 
 
 class StoreContention(DomainError):
@@ -68,7 +60,7 @@ class BaseApp(Application[UUID]):
     def directory(self, kind: str, caller: Caller) -> Directory:
         """The directory to add an entry to, opened (by the first registration) if need be."""
         found = self.find(directory_uuid(kind), Directory)
-        return found or Directory.open(kind, caller.actor, caller.trace_id)
+        return found or Directory.open(kind, caller)
 
     def listed(self, kind: str, aggregate_id: Callable[[str], UUID], cls: type[A]) -> list[A]:
         directory = self.find(directory_uuid(kind), Directory)

@@ -10,11 +10,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
+from domain.caller import Caller
 from domain.enums import FailureReason, SubtaskStatus, TaskStatus
 from domain.errors import TaskStateInvalid
 from domain.service import ArbitrationService
 from domain.task import Task
-from infrastructure.application import Caller
 from infrastructure.engine.claims import (
     ENGINE_ACTOR,
     Claim,
@@ -139,7 +139,7 @@ class EngineUseCases(LifecycleUseCases):
                 return
             caller = Caller(ENGINE_ACTOR, claim.trace_id)
             effect(service, caller)
-            service.release_task(task.task_id, caller.actor, caller.trace_id)
+            service.release_task(task.task_id, caller)
             self.save(service)
 
         self.retrying(command)
@@ -170,11 +170,11 @@ def start(
     service's transitional status; the new attempt, or None when the subtask does not run
     (a lost executor was cancelling it: the take-over ended it FAILED)."""
     attempt = task.start_subtask(
-        subtask_id, node_id, ENGINE_ACTOR, task.trace_id, took_over=took_over
+        subtask_id, node_id, Caller(ENGINE_ACTOR, task.trace_id), took_over=took_over
     )
     if task.subtask(subtask_id).status is not _S.RUNNING:
         return None
-    service.change_status(TRANSITIONAL[task.template], ENGINE_ACTOR, task.trace_id)
+    service.change_status(TRANSITIONAL[task.template], Caller(ENGINE_ACTOR, task.trace_id))
     return attempt
 
 
@@ -189,18 +189,18 @@ def record_outcome(
     """A run's outcome on the task (StaleAttempt if it was taken over), its effect on the
     service, and the service's release once the task has succeeded."""
     caller = Caller(ENGINE_ACTOR, claim.trace_id)
-    sid, attempt, who = claim.subtask_id, claim.attempt, (caller.actor, caller.trace_id)
+    sid, attempt = claim.subtask_id, claim.attempt
     canceling = task.subtask(sid).status is _S.CANCELING
     if outcome is Outcome.TIMED_OUT:
-        task.fail_subtask(sid, attempt, FailureReason.TIMEOUT, log, *who)
+        task.fail_subtask(sid, attempt, FailureReason.TIMEOUT, log, caller)
     elif outcome is Outcome.CANCELLED or canceling:
         # A run that ended while its cancel was requested ends cancelled, whatever it did.
-        task.confirm_cancel(sid, attempt, log, *who)
+        task.confirm_cancel(sid, attempt, log, caller)
     elif outcome is Outcome.SUCCEEDED:
-        task.complete_subtask(sid, attempt, log, *who)
+        task.complete_subtask(sid, attempt, log, caller)
     else:
-        task.fail_subtask(sid, attempt, FailureReason.ERROR, log, *who)
+        task.fail_subtask(sid, attempt, FailureReason.ERROR, log, caller)
     if effect is not None:
         effect(service, caller)
     if owes_release(task, service):
-        service.release_task(task.task_id, caller.actor, caller.trace_id)
+        service.release_task(task.task_id, caller)

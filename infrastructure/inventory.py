@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass
 
+from domain.caller import Caller
 from domain.enums import ServiceStatus
 from domain.errors import AlreadyExists, FieldError, IllegalArgument, NotFound
 from domain.ids import directory_uuid, host_uuid, package_uuid, service_uuid
 from domain.inventory import Directory, Host, Package
 from domain.rpm import RpmName
 from domain.service import ArbitrationService
-from infrastructure.application import BaseApp, Caller
+from infrastructure.application import BaseApp
 
 ARCHITECTURES = ("x86_64", "aarch64")
 
@@ -37,10 +38,8 @@ class InventoryUseCases(BaseApp):
             if any(h.ip_address == ip_address for h in self.list_hosts()):
                 raise AlreadyExists(f"a host with address {ip_address} is already registered")
             (host_id,) = self.ids.allocate(1)
-            host = Host.register(
-                host_id, ip_address, architecture, agent_address, caller.actor, caller.trace_id
-            )
-            hosts.add(host_id, caller.actor, caller.trace_id)
+            host = Host.register(host_id, ip_address, architecture, agent_address, caller)
+            hosts.add(host_id, caller)
             self.save(host, hosts)
             return host
 
@@ -54,8 +53,8 @@ class InventoryUseCases(BaseApp):
                 raise AlreadyExists(f"package {rpm.name} is already registered")
             packages = self.directory("packages", caller)
             (package_id,) = self.ids.allocate(1)
-            package = Package.register(package_id, rpm, caller.actor, caller.trace_id)
-            packages.add(rpm.name, caller.actor, caller.trace_id)
+            package = Package.register(package_id, rpm, caller)
+            packages.add(rpm.name, caller)
             self.save(package, packages)
             return package
 
@@ -96,8 +95,7 @@ class InventoryUseCases(BaseApp):
                 )
         (service_id,) = self.ids.allocate(1)
         service = ArbitrationService.register(
-            actor=caller.actor,
-            trace_id=caller.trace_id,
+            caller=caller,
             status=status,
             service_id=service_id,
             name=spec.name,
@@ -110,8 +108,8 @@ class InventoryUseCases(BaseApp):
             software_version=str(rpm.version),
             rpm_name=rpm.name,
         )
-        services.add(service_id, caller.actor, caller.trace_id)
-        ports.add(f"{spec.svr_port}:{service_id}", caller.actor, caller.trace_id)
+        services.add(service_id, caller)
+        ports.add(f"{spec.svr_port}:{service_id}", caller)
         return service, [services, ports]
 
     def _deleted(self, service_id: int) -> bool:
@@ -126,10 +124,10 @@ class InventoryUseCases(BaseApp):
         found = self.find(directory_uuid(kind), Directory)
         if found is not None:
             return found
-        ports = Directory.open(kind, caller.actor, caller.trace_id)
+        ports = Directory.open(kind, caller)
         for other in self.list_services():
             if other.host_id == host_id:
-                ports.add(f"{other.svr_port}:{other.service_id}", caller.actor, caller.trace_id)
+                ports.add(f"{other.svr_port}:{other.service_id}", caller)
         return ports
 
     def get_host(self, host_id: int) -> Host:

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from eventsourcing.persistence import RecordConflictError
 
+from domain.caller import Caller
 from domain.client_token import ClientToken, fingerprint, validate_token
 from domain.errors import TaskNotFound
 from domain.ids import client_token_uuid, host_uuid, task_uuid
@@ -12,7 +13,6 @@ from domain.subtask import chain_specs
 from domain.task import Task
 from domain.templates import UPGRADE, TaskTemplate
 from domain.upgrade import check_upgrade, upgrade_params
-from infrastructure.application import Caller
 from infrastructure.inventory import InventoryUseCases
 
 
@@ -38,7 +38,7 @@ class TaskUseCases(InventoryUseCases):
             task = self._new_task(
                 UPGRADE, service_id, upgrade_params(service, target), client_token, caller
             )
-            service.bind_task(task.task_id, caller.actor, caller.trace_id)
+            service.bind_task(task.task_id, caller)
             token = self._token(client_token, request, task, caller)
             self.save(task, service, token)
             return task
@@ -58,25 +58,19 @@ class TaskUseCases(InventoryUseCases):
     # ---- operator actions ----------------------------------------------------------------
 
     def retry_task(self, task_id: int, caller: Caller) -> Task:
-        return self._steer(task_id, lambda task: task.retry(caller.actor, caller.trace_id))
+        return self._steer(task_id, lambda task: task.retry(caller))
 
     def rollback_task(self, task_id: int, caller: Caller) -> Task:
-        return self._steer(task_id, lambda task: task.rollback(caller.actor, caller.trace_id))
+        return self._steer(task_id, lambda task: task.rollback(caller))
 
     def retry_subtask(self, task_id: int, subtask_id: int, caller: Caller) -> Task:
-        return self._steer(
-            task_id, lambda task: task.retry_subtask(subtask_id, caller.actor, caller.trace_id)
-        )
+        return self._steer(task_id, lambda task: task.retry_subtask(subtask_id, caller))
 
     def skip_subtask(self, task_id: int, subtask_id: int, caller: Caller) -> Task:
-        return self._steer(
-            task_id, lambda task: task.skip_subtask(subtask_id, caller.actor, caller.trace_id)
-        )
+        return self._steer(task_id, lambda task: task.skip_subtask(subtask_id, caller))
 
     def cancel_subtask(self, task_id: int, subtask_id: int, caller: Caller) -> Task:
-        return self._steer(
-            task_id, lambda task: task.request_cancel(subtask_id, caller.actor, caller.trace_id)
-        )
+        return self._steer(task_id, lambda task: task.request_cancel(subtask_id, caller))
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -100,9 +94,7 @@ class TaskUseCases(InventoryUseCases):
     ) -> ClientToken | None:
         if client_token is None:
             return None
-        return ClientToken.register(
-            client_token, request, task.task_id, caller.actor, caller.trace_id
-        )
+        return ClientToken.register(client_token, request, task.task_id, caller)
 
     def _new_task(
         self,
@@ -122,8 +114,7 @@ class TaskUseCases(InventoryUseCases):
             subtasks=chain_specs(template, subtask_ids),
             executor=self.node_address,
             client_token=client_token,
-            actor=caller.actor,
-            trace_id=caller.trace_id,
+            caller=caller,
         )
 
     def _task_at(self, task_id: int, version: int) -> Task | None:

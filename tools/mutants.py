@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from domain import dag, rules, steering, subtask, task, task_apply
+from domain import dag, rules, steering, subtask, task
+from domain.caller import Caller
 from domain.enums import Operation, SubtaskStatus, TaskStatus
 
 _S = SubtaskStatus
@@ -163,9 +164,9 @@ def finished_task_can_be_retried() -> None:
 def refused_retry_bumps_run_time() -> None:
     retry = task.Task.retry_subtask
 
-    def leaky(self: task.Task, subtask_id: int, actor: str, trace_id: str) -> None:
+    def leaky(self: task.Task, subtask_id: int, caller: Caller) -> None:
         self.subtask(subtask_id).run_time += 1
-        retry(self, subtask_id, actor, trace_id)
+        retry(self, subtask_id, caller)
 
     task.Task.retry_subtask = leaky  # type: ignore[method-assign]
 
@@ -173,23 +174,22 @@ def refused_retry_bumps_run_time() -> None:
 def retry_bumps_run_time_outside_its_event() -> None:
     retry = task.Task.retry_subtask
 
-    def sneaky(self: task.Task, subtask_id: int, actor: str, trace_id: str) -> None:
-        retry(self, subtask_id, actor, trace_id)
+    def sneaky(self: task.Task, subtask_id: int, caller: Caller) -> None:
+        retry(self, subtask_id, caller)
         self.subtask(subtask_id).run_time += 1  # a replay would not do this
 
     task.Task.retry_subtask = sneaky  # type: ignore[method-assign]
 
 
 def task_retry_skips_run_time() -> None:
-    on_task_event = task_apply.on_task_event
+    apply = task.Task.TaskRetried.apply
 
-    def forgetful(aggregate: task.Task, event: Any) -> None:
-        on_task_event(aggregate, event)
-        if type(event).__name__ == "TaskRetried":
-            for sub in aggregate.subtasks:
-                sub.run_time -= sub.operation is Operation.RETRY
+    def forgetful(event: task.Task.TaskRetried, aggregate: task.Task) -> None:
+        apply(event, aggregate)
+        for sub in aggregate.subtasks:
+            sub.run_time -= sub.operation is Operation.RETRY
 
-    task_apply.on_task_event = forgetful  # type: ignore[assignment]
+    task.Task.TaskRetried.apply = forgetful  # type: ignore[method-assign]
 
 
 def task_status_recorded_unchanged() -> None:

@@ -4,13 +4,13 @@ Each binds its task to the service in the same `save()` (one unfinished task per
 checks OCP's preconditions first; the engine then runs the task like an upgrade.
 """
 
+from domain.caller import Caller
 from domain.enums import ServiceStatus
 from domain.errors import FieldError, IllegalArgument
 from domain.service import ArbitrationService
 from domain.service_lifecycle import ServiceOperation, check
 from domain.task import Task
 from domain.templates import CREATE, DELETE, RESTART, START, STOP, TaskTemplate
-from infrastructure.application import Caller
 from infrastructure.inventory import ServiceSpec
 from infrastructure.tasks import TaskUseCases
 
@@ -46,7 +46,7 @@ class LifecycleUseCases(TaskUseCases):
         def command() -> tuple[ArbitrationService, Task]:
             service, directories = self.new_service(spec, host, rpm, _S.CREATING, caller)
             task = self._new_task(CREATE, service.service_id, {"rpmName": rpm.name}, None, caller)
-            service.bind_task(task.task_id, caller.actor, caller.trace_id)
+            service.bind_task(task.task_id, caller)
             self.save(service, *directories, task)
             return service, task
 
@@ -58,7 +58,7 @@ class LifecycleUseCases(TaskUseCases):
             check(service, _OPERATIONS[template])
             params: dict[str, object] = {"rpmName": service.rpm_name}
             task = self._new_task(template, service_id, params, None, caller)
-            service.bind_task(task.task_id, caller.actor, caller.trace_id)
+            service.bind_task(task.task_id, caller)
             self.save(task, service)
             return task
 

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from domain.caller import Caller
 from domain.enums import ServiceStatus
 from domain.service import ArbitrationService
-from infrastructure.application import Caller
 
 AgentState = dict[str, Any]  # {"port", "state": RUNNING|STOPPED|ABSENT, "rpmName"}
 
@@ -73,7 +73,7 @@ def truthful_status(state: AgentState | None) -> ServiceStatus:
 
 def set_status(status: ServiceStatus) -> ServiceEffect:
     def effect(service: ArbitrationService, caller: Caller) -> None:
-        service.change_status(status, caller.actor, caller.trace_id)
+        service.change_status(status, caller)
 
     return effect
 
@@ -145,7 +145,7 @@ async def _record_version(ctx: StepContext) -> StepResult:
         raise StepError(f"{_described(state)}; expected {rpm_name}")
 
     def effect(service: ArbitrationService, caller: Caller) -> None:
-        service.change_version(version, rpm_name, caller.actor, caller.trace_id)
+        service.change_version(version, rpm_name, caller)
 
     return StepResult([f"service version recorded as {version} ({rpm_name})"], effect)
 
@@ -154,7 +154,7 @@ async def _restore_version(ctx: StepContext) -> StepResult:
     version, rpm_name = str(ctx.params["previousVersion"]), str(ctx.params["previousRpmName"])
 
     def effect(service: ArbitrationService, caller: Caller) -> None:
-        service.change_version(version, rpm_name, caller.actor, caller.trace_id)
+        service.change_version(version, rpm_name, caller)
 
     return StepResult([f"service version restored to {version} ({rpm_name})"], effect)
 

@@ -4,11 +4,11 @@ every guarantee of an unbatched claim or outcome kept when a batch goes wrong.""
 import asyncio
 
 from api.demo import NEW_RPMS, OLD_RPM
+from domain.caller import Caller
 from domain.enums import Operation, SubtaskStatus
 from domain.errors import StaleAttempt
 from domain.task import Task
 from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
 from infrastructure.engine.batch import BatchStore, Finish, Start
 from infrastructure.engine.batcher import Batcher
 from infrastructure.engine.claims import Claim, Outcome

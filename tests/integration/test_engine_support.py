@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from api.demo import NEW_RPMS, OLD_RPM, seed
+from domain.caller import Caller
 from domain.enums import SubtaskStatus, TaskStatus
 from domain.task import Task
 from infrastructure.agent.server import start_agent
 from infrastructure.agent_client import AgentClient
 from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
 from infrastructure.engine.agents import AgentPool
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate

@@ -1,8 +1,8 @@
 """The upgrade use case on a real store: one suite, run against SQLite and PostgreSQL."""
 
+from domain.caller import Caller
 from domain.enums import SubtaskStatus, TaskStatus
 from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
 from infrastructure.inventory import ServiceSpec
 
 OLD = "oceanbase-4.2.1.0-100000102023092807.el7.x86_64.rpm"

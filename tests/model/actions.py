@@ -7,12 +7,15 @@ aggregate (through the rule table) accepts or refuses it.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain.caller import Caller
 from domain.enums import FailureReason
 from domain.task import Task
 
 ENGINE = "engine-node"
 OPERATOR = "operator"
 TRACE = "0123456789abcdef"
+BY_ENGINE = Caller(ENGINE, TRACE)
+BY_OPERATOR = Caller(OPERATOR, TRACE)
 
 
 @dataclass(frozen=True)
@@ -32,33 +35,33 @@ def _attempt(task: Task, sid: int) -> int:
 
 def subtask_actions(sid: int) -> list[Action]:
     def claim(t: Task) -> None:
-        t.start_subtask(sid, ENGINE, ENGINE, TRACE)
+        t.start_subtask(sid, ENGINE, BY_ENGINE)
 
     def succeed(t: Task) -> None:
-        t.complete_subtask(sid, _attempt(t, sid), ["done"], ENGINE, TRACE)
+        t.complete_subtask(sid, _attempt(t, sid), ["done"], BY_ENGINE)
 
     def fail(t: Task) -> None:
         reason = FailureReason.ERROR
-        t.fail_subtask(sid, _attempt(t, sid), reason, ["boom"], ENGINE, TRACE)
+        t.fail_subtask(sid, _attempt(t, sid), reason, ["boom"], BY_ENGINE)
 
     def time_out(t: Task) -> None:
         reason = FailureReason.TIMEOUT
-        t.fail_subtask(sid, _attempt(t, sid), reason, [], ENGINE, TRACE)
+        t.fail_subtask(sid, _attempt(t, sid), reason, [], BY_ENGINE)
 
     def take_over(t: Task) -> None:
-        t.start_subtask(sid, ENGINE, ENGINE, TRACE, took_over=True)
+        t.start_subtask(sid, ENGINE, BY_ENGINE, took_over=True)
 
     def confirm_cancel(t: Task) -> None:
-        t.confirm_cancel(sid, _attempt(t, sid), ["cancel hook ran"], ENGINE, TRACE)
+        t.confirm_cancel(sid, _attempt(t, sid), ["cancel hook ran"], BY_ENGINE)
 
     def retry(t: Task) -> None:
-        t.retry_subtask(sid, OPERATOR, TRACE)
+        t.retry_subtask(sid, BY_OPERATOR)
 
     def skip(t: Task) -> None:
-        t.skip_subtask(sid, OPERATOR, TRACE)
+        t.skip_subtask(sid, BY_OPERATOR)
 
     def cancel(t: Task) -> None:
-        t.request_cancel(sid, OPERATOR, TRACE)
+        t.request_cancel(sid, BY_OPERATOR)
 
     commands = (claim, succeed, fail, time_out, take_over, confirm_cancel, retry, skip, cancel)
     return [Action(command.__name__, sid, command) for command in commands]
@@ -70,13 +73,13 @@ def stale_outcomes(sid: int, attempt: int) -> list[Action]:
     for other in (attempt - 1, attempt + 1):
 
         def succeed(t: Task, a: int = other) -> None:
-            t.complete_subtask(sid, a, ["late"], ENGINE, TRACE)
+            t.complete_subtask(sid, a, ["late"], BY_ENGINE)
 
         def fail(t: Task, a: int = other) -> None:
-            t.fail_subtask(sid, a, FailureReason.ERROR, ["late"], ENGINE, TRACE)
+            t.fail_subtask(sid, a, FailureReason.ERROR, ["late"], BY_ENGINE)
 
         def confirm_cancel(t: Task, a: int = other) -> None:
-            t.confirm_cancel(sid, a, ["late"], ENGINE, TRACE)
+            t.confirm_cancel(sid, a, ["late"], BY_ENGINE)
 
         actions += [Action(f"stale_{c.__name__}", sid, c) for c in (succeed, fail, confirm_cancel)]
     return actions
@@ -84,10 +87,10 @@ def stale_outcomes(sid: int, attempt: int) -> list[Action]:
 
 def task_actions() -> list[Action]:
     def retry_task(t: Task) -> None:
-        t.retry(OPERATOR, TRACE)
+        t.retry(BY_OPERATOR)
 
     def rollback(t: Task) -> None:
-        t.rollback(OPERATOR, TRACE)
+        t.rollback(BY_OPERATOR)
 
     return [Action("retry_task", None, retry_task), Action("rollback", None, rollback)]
 

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 
+from domain.caller import Caller
 from domain.enums import SubtaskStatus, TaskStatus
 from domain.subtask import chain_specs
 from domain.task import Task
@@ -62,8 +63,7 @@ def created_task(template: TaskTemplate) -> Task:
         subtasks=chain_specs(template, ids),
         executor="node",
         client_token=None,
-        actor="admin",
-        trace_id=TRACE,
+        caller=Caller("admin", TRACE),
     )
 
 

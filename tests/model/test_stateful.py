@@ -24,11 +24,11 @@ from hypothesis.stateful import (
     rule,
 )
 
+from domain.caller import Caller
 from domain.errors import ClientTokenConflict, DomainError
 from domain.ids import task_uuid
 from domain.task import Task
 from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
 from infrastructure.inventory import ServiceSpec
 from infrastructure.projections.use_cases import Paged
 from tests.model.actions import subtask_actions

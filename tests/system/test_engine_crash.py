@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from api.demo import NEW_RPMS, OLD_RPM, seed
+from domain.caller import Caller
 from domain.enums import SubtaskStatus, TaskStatus
 from domain.errors import StaleAttempt
 from domain.task import Task
 from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
 from infrastructure.engine.claims import Claim, Outcome
 from infrastructure.store import StoreConfig
 from tests.integration.test_engine_support import no_overlap
