@@ -4,8 +4,27 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from domain.caller import Caller
+from domain.errors import FieldError, IllegalArgument
 from domain.ids import directory_uuid, host_uuid, package_uuid
 from domain.rpm import RpmName
+
+ARCHITECTURES = ("x86_64", "aarch64")
+
+
+def check_architecture(architecture: str) -> None:
+    if architecture not in ARCHITECTURES:
+        message = f"architecture must be one of {', '.join(ARCHITECTURES)}"
+        raise IllegalArgument(message, [FieldError("architecture", architecture, message)])
+
+
+def _rejected(rpm: RpmName, message: str) -> IllegalArgument:
+    return IllegalArgument(message, [FieldError("rpmName", rpm.name, message)])
+
+
+def check_registered(rpm: RpmName, package: "Package | None") -> None:
+    """Only an rpm of the software package registry may be installed."""
+    if package is None:
+        raise _rejected(rpm, f"rpm {rpm.name} is not in the software package registry")
 
 
 class Host(Aggregate):
@@ -39,6 +58,15 @@ class Host(Aggregate):
 
     def __init__(self) -> None:
         """State is set by `Registered.apply`."""
+
+    def check_runs(self, rpm: RpmName) -> None:
+        """An rpm runs on this host only if it is built for the host's architecture."""
+        if rpm.architecture != self.architecture:
+            raise _rejected(
+                rpm,
+                f"rpm {rpm.name} is built for {rpm.architecture} but host {self.ip_address} "
+                f"is {self.architecture}",
+            )
 
     @classmethod
     def register(

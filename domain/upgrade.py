@@ -3,14 +3,10 @@
 from typing import Any
 
 from domain.errors import FieldError, IllegalArgument
-from domain.inventory import Host, Package
+from domain.inventory import Host, Package, check_registered
 from domain.rpm import RpmName, Version
 from domain.service import ArbitrationService
 from domain.service_lifecycle import ServiceOperation, check
-
-
-def _rejected(rpm_name: str, message: str) -> IllegalArgument:
-    return IllegalArgument(message, [FieldError("rpmName", rpm_name, message)])
 
 
 def check_upgrade(
@@ -19,20 +15,12 @@ def check_upgrade(
     """The target rpm, once every precondition holds; otherwise the first one that fails."""
     target = RpmName.parse(rpm_name)
     check(service, ServiceOperation.UPGRADE)
-    if package is None:
-        raise _rejected(rpm_name, f"rpm {rpm_name} is not in the software package registry")
-    if target.architecture != host.architecture:
-        raise _rejected(
-            rpm_name,
-            f"rpm {rpm_name} is built for {target.architecture} but host {host.ip_address} "
-            f"is {host.architecture}",
-        )
+    check_registered(target, package)
+    host.check_runs(target)
     current = Version.parse(service.software_version)
     if not current < target.version:
-        raise _rejected(
-            rpm_name,
-            f"rpm version {target.version} is not newer than the current version {current}",
-        )
+        message = f"rpm version {target.version} is not newer than the current version {current}"
+        raise IllegalArgument(message, [FieldError("rpmName", rpm_name, message)])
     return target
 
 
