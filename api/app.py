@@ -9,7 +9,13 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from api import routes_audit, routes_inventory, routes_lifecycle, routes_task_list, routes_tasks
+from api import (
+    routes_audit,
+    routes_inventory,
+    routes_service_operations,
+    routes_task_list,
+    routes_tasks,
+)
 from api.auth import auth_middleware
 from api.envelope import STARTED, TRACE_ID, new_trace_id
 from api.errors import Handler, error_middleware
@@ -17,13 +23,13 @@ from api.keys import AGENT_URL, ARBITER, ENGINE, GATE, SETTINGS, USERS
 from api.projection_loop import keep_projections_fresh
 from api.users import Directory
 from infrastructure.agent.server import start_agent
-from infrastructure.app import ArbiterApp
 from infrastructure.engine.agents import AgentPool
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
-from infrastructure.leader import exclusive
+from infrastructure.persistence.leader import exclusive
+from infrastructure.persistence.store import StoreConfig, store_for
 from infrastructure.settings import Settings
-from infrastructure.store import StoreConfig, store_for
+from infrastructure.use_cases.application import ArbiterApp
 
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 
@@ -61,7 +67,7 @@ def init_app(settings: Settings, users: Directory) -> web.Application:
     app.router.add_get("/api/v2/openapi.json", openapi)
     app.add_routes(routes_inventory.routes)
     app.add_routes(routes_tasks.routes)
-    app.add_routes(routes_lifecycle.routes)
+    app.add_routes(routes_service_operations.routes)
     app.add_routes(routes_audit.routes)
     app.add_routes(routes_task_list.routes)
     return app

@@ -4,8 +4,8 @@ import logging
 
 from domain.caller import Caller
 from domain.errors import AlreadyExists
-from infrastructure.app import ArbiterApp
-from infrastructure.inventory import ServiceSpec
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.inventory import ServiceSpec
 
 log = logging.getLogger(__name__)
 

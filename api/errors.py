@@ -8,7 +8,7 @@ from aiohttp import web
 
 from api.envelope import failure
 from domain import errors as domain
-from infrastructure.application import StoreContention
+from infrastructure.use_cases.session import StoreContention
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,10 @@
 from aiohttp import web
 
 from api.users import Directory
-from infrastructure.app import ArbiterApp
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
+from infrastructure.use_cases.application import ArbiterApp
 
 SETTINGS = web.AppKey("settings", Settings)
 USERS = web.AppKey("users", Directory)

@@ -11,7 +11,7 @@ from api.row_views import audit_view, page_of, task_item_view
 from api.users import TASK_VIEWER
 from domain.enums import TaskStatus
 from infrastructure.projections.task_list import SORTABLE
-from infrastructure.projections.use_cases import Paged
+from infrastructure.use_cases.queries import Paged
 
 routes = web.RouteTableDef()
 

@@ -22,9 +22,9 @@ from domain.enums import FailureReason
 from domain.subtask import chain_specs
 from domain.task import Task
 from domain.templates import UPGRADE
-from infrastructure.app import ArbiterApp
+from infrastructure.persistence.store import StoreConfig, postgres_store, sqlite_store
 from infrastructure.settings import Settings
-from infrastructure.store import StoreConfig, postgres_store, sqlite_store
+from infrastructure.use_cases.application import ArbiterApp
 from tests.integration.projection_story import ADMIN, ENGINE, seed_service
 
 SAVE_BATCH = 200

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from bench.bench_projections import fill, raw_read, rebuild
-from infrastructure.app import ArbiterApp
-from infrastructure.store import StoreConfig, postgres_store, sqlite_store
+from infrastructure.persistence.store import StoreConfig, postgres_store, sqlite_store
+from infrastructure.use_cases.application import ArbiterApp
 
 
 def _store(target: str) -> StoreConfig:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from domain.caller import Caller
 from domain.enums import ServiceStatus
+from domain.runs import ServiceEffect
 from domain.service import ArbitrationService
 
 AgentState = dict[str, Any]  # {"port", "state": RUNNING|STOPPED|ABSENT, "rpmName"}
@@ -25,9 +26,6 @@ class HostAgent(Protocol):
     async def start(self, port: int, request_id: str) -> AgentState: ...
     async def install(self, port: int, rpm_name: str, request_id: str) -> AgentState: ...
     async def uninstall(self, port: int, request_id: str) -> AgentState: ...
-
-
-ServiceEffect = Callable[[ArbitrationService, Caller], None]
 
 
 @dataclass
@@ -47,15 +45,6 @@ class StepContext:
 
 Action = Callable[[StepContext], Awaitable[StepResult]]
 
-# What the service record says while a task of each template runs.
-TRANSITIONAL = {
-    "upgrade": ServiceStatus.UPGRADING,
-    "create": ServiceStatus.CREATING,
-    "start": ServiceStatus.STARTING,
-    "stop": ServiceStatus.STOPPING,
-    "restart": ServiceStatus.RESTARTING,
-    "delete": ServiceStatus.DELETING,
-}
 # ABSENT: nothing is installed on that port (a rolled-back create): the port is free again.
 _TRUTH = {
     "RUNNING": ServiceStatus.RUNNING,

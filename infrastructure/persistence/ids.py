@@ -6,37 +6,29 @@ database write lock (SQLite); each process takes a block at a time so most reque
 
 import threading
 
-from infrastructure.store import StoreConfig, plain_transaction
+from infrastructure.persistence.sql import SQL
 
 FIRST_ID = 1000
 BLOCK = 64
 
 
 class IdAllocator:
-    def __init__(self, store: StoreConfig, block: int = BLOCK) -> None:
-        self._store = store
+    def __init__(self, sql: SQL, block: int = BLOCK) -> None:
+        self._sql = sql
         self._block = block
         self._lock = threading.Lock()
         self._next = 0
         self._end = 0
-        # The table name is ours, never user input.
-        schema = f'"{store.postgres_schema}".' if store.is_postgres else ""
-        mark = "%s" if store.is_postgres else "?"
-        self._create_sql = (
-            f"CREATE TABLE IF NOT EXISTS {schema}arbiter_ids "
-            "(one INTEGER PRIMARY KEY, next_id BIGINT NOT NULL)"
-        )
-        self._seed_sql = (
-            f"INSERT INTO {schema}arbiter_ids (one, next_id) VALUES (1, {FIRST_ID}) "  # noqa: S608
-            "ON CONFLICT (one) DO NOTHING"
-        )
-        self._advance_sql = (
-            f"UPDATE {schema}arbiter_ids SET next_id = next_id + {mark} "  # noqa: S608
-            "WHERE one = 1 RETURNING next_id"
-        )
-        with plain_transaction(self._store) as cursor:
-            cursor.execute(self._create_sql)
-            cursor.execute(self._seed_sql)
+        self._table = sql.dialect.table("arbiter_ids")
+        with sql.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} "
+                "(one INTEGER PRIMARY KEY, next_id BIGINT NOT NULL)"
+            )
+            cursor.execute(
+                f"INSERT INTO {self._table} (one, next_id) VALUES (1, {FIRST_ID}) "  # noqa: S608
+                "ON CONFLICT (one) DO NOTHING"
+            )
 
     def allocate(self, count: int) -> list[int]:
         with self._lock:
@@ -50,8 +42,11 @@ class IdAllocator:
 
     def _advance(self, count: int) -> int:
         """Reserve `count` ids; returns the end (exclusive) of the reserved range."""
-        with plain_transaction(self._store) as cursor:
-            cursor.execute(self._advance_sql, (count,))
-            row = cursor.fetchone()
+        with self._sql.transaction() as cursor:
+            row = cursor.execute(
+                f"UPDATE {self._table} SET next_id = next_id + ? "  # noqa: S608
+                "WHERE one = 1 RETURNING next_id",
+                (count,),
+            ).fetchone()
         assert row is not None
         return int(row[0])

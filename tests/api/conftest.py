@@ -22,9 +22,9 @@ from api.app import init_app
 from api.auth import SCHEME_HMAC, sign, string_to_sign
 from api.keys import ARBITER
 from api.users import hash_password, load_directory
-from infrastructure.app import ArbiterApp
+from infrastructure.persistence.store import StoreConfig
 from infrastructure.settings import Settings
-from infrastructure.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
 from tests.api.contract import assert_conforms
 from tests.stores import database_url
 

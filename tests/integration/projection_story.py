@@ -2,8 +2,8 @@
 
 from domain.caller import Caller
 from domain.enums import FailureReason
-from infrastructure.app import ArbiterApp
-from infrastructure.inventory import ServiceSpec
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.inventory import ServiceSpec
 
 OLD_RPM = "oceanbase-4.2.1.0-100000102023092807.el7.x86_64.rpm"
 NEW_RPM = "oceanbase-4.2.5.0-100000052024102022.el7.x86_64.rpm"

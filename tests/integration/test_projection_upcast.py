@@ -11,8 +11,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
 from domain.ids import task_uuid
-from infrastructure.app import ArbiterApp
-from infrastructure.projections.use_cases import AuditFilter, Paged
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.queries import AuditFilter, Paged
 from tests.integration.projection_story import retried_then_rolled_back
 from tests.model.checks import fingerprint
 from tests.stores import store_of

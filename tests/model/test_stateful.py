@@ -28,9 +28,9 @@ from domain.caller import Caller
 from domain.errors import ClientTokenConflict, DomainError
 from domain.ids import task_uuid
 from domain.task import Task
-from infrastructure.app import ArbiterApp
-from infrastructure.inventory import ServiceSpec
-from infrastructure.projections.use_cases import Paged
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.inventory import ServiceSpec
+from infrastructure.use_cases.queries import Paged
 from tests.model.actions import subtask_actions
 from tests.model.profile import STATEFUL
 from tests.stores import store_of
