@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from domain import dag, rules, steering, subtask, task
+from domain import dag, rules, runs, steering, subtask, task
 from domain.caller import Caller
-from domain.enums import Operation, SubtaskStatus, TaskStatus
+from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
 
 _S = SubtaskStatus
 ROOT = Path(__file__).resolve().parent.parent  # the subprocesses import `tools` from here
@@ -27,6 +27,7 @@ def _retable(edit: Callable[[list[dict[str, Any]]], None]) -> None:
     table = copy.deepcopy(rules.SUBTASK_TRANSITIONS)
     edit(table)
     rules.SUBTASK_RULES = rules._machine(SubtaskStatus, table)
+    dag.forget()  # answers of the old table
 
 
 def _rule(table: list[dict[str, Any]], trigger: str, source: object) -> dict[str, Any]:
@@ -204,6 +205,21 @@ def task_status_recorded_unchanged() -> None:
     task.Task.trigger_event = careless  # type: ignore[method-assign]
 
 
+def outcome_ignores_a_pending_cancel() -> None:
+    # A run that ends while its cancel is asked records what it did, not the cancel.
+    runs.recorded_as = lambda outcome, canceling: outcome
+
+
+def engine_forgets_the_release() -> None:
+    # A task the engine finishes keeps its service bound.
+    runs.owes_release = lambda task, service: False
+
+
+def running_service_shows_no_transitional_status() -> None:
+    # The claim leaves the service in the status it had (RUNNING during an upgrade).
+    runs.TRANSITIONAL = {key: ServiceStatus.RUNNING for key in runs.TRANSITIONAL}
+
+
 def views_offer_cancel_when_retry_is_allowed() -> None:
     # A surface's list of what is allowed asks the wrong trigger; the commands are untouched.
     steering.SUBTASK_OPERATIONS[Operation.CANCEL] = "retry"
@@ -232,6 +248,9 @@ MUTANTS: dict[str, Callable[[], None]] = {
         retry_bumps_run_time_outside_its_event,
         task_retry_skips_run_time,
         task_status_recorded_unchanged,
+        outcome_ignores_a_pending_cancel,
+        engine_forgets_the_release,
+        running_service_shows_no_transitional_status,
         views_offer_cancel_when_retry_is_allowed,
     )
 }
@@ -244,14 +263,14 @@ def run_one(name: str) -> int:
 
     if name != "none":
         MUTANTS[name]()
-    for template in EXPLORED.values():
+    for key, template in EXPLORED.items():
         try:
-            explore(template)
+            explore(template, name=key)
         except Violation as violation:
-            print(f"caught\t{violation.check}\t{template.key}\t{violation}")
+            print(f"caught\t{violation.check}\t{key}\t{violation}")
             return 0
         except Exception as error:  # a crash is a catch too, but name it
-            print(f"crashed\t{type(error).__name__}\t{template.key}\t{error}")
+            print(f"crashed\t{type(error).__name__}\t{key}\t{error}")
             return 0
     print("survived\t-\t-\t-")
     return 0
