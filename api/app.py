@@ -21,7 +21,7 @@ from api.envelope import STARTED, TRACE_ID, new_trace_id
 from api.errors import Handler, error_middleware
 from api.keys import AGENT_URL, ARBITER, ENGINE, GATE, SETTINGS, USERS
 from api.projection_loop import keep_projections_fresh
-from api.users import Directory
+from api.users import UserDirectory
 from infrastructure.agent.server import start_agent
 from infrastructure.engine.agents import AgentPool
 from infrastructure.engine.worker import Engine
@@ -53,7 +53,7 @@ async def openapi(request: web.Request) -> web.StreamResponse:
     return web.Response(text=_openapi_json(), content_type="application/json")
 
 
-def init_app(settings: Settings, users: Directory) -> web.Application:
+def init_app(settings: Settings, users: UserDirectory) -> web.Application:
     app = web.Application(
         middlewares=[trace_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,

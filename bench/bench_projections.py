@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import ClientSession, web
 
 from api.app import init_app
-from api.users import Directory, User
+from api.users import User, UserDirectory
 from domain.enums import FailureReason
 from domain.subtask import chain_specs
 from domain.task import Task
@@ -109,7 +109,7 @@ async def list_latency(store: StoreConfig, data_dir: Path, requests: int) -> lis
         database_url=store.database_url,
         engine_workers=0,
     )
-    users = Directory({"admin": User("admin", "", ("admin",), {})}, {"admin": ("TASK_VIEWER",)})
+    users = UserDirectory({"admin": User("admin", "", ("admin",), {})}, {"admin": ("TASK_VIEWER",)})
     users.check_password = lambda name, password: users.users.get(name)  # type: ignore[method-assign]
     runner = web.AppRunner(init_app(settings, users))
     await runner.setup()
