@@ -60,7 +60,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
     return await _lifecycle(request, ARBITRATION_DELETE, request.app[ARBITER].delete_service)
 
 
-@routes.post("/api/v2/arbitration/services/{id}/upgrade")
+@routes.post(SERVICE + "/upgrade")
 async def upgrade(request: web.Request) -> web.StreamResponse:
     authorize(request, ARBITRATION_UPDATE)
     service_id = path_id(request, "id")

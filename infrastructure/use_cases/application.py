@@ -60,7 +60,10 @@ ALL_AGGREGATES: tuple[type[Any], ...] = (
 
 
 class ArbiterApp(Application[UUID]):
-    name = "arbiter"  # pinned: the store's identity must not follow a class rename
+    # Pinned: eventsourcing names a PostgreSQL store's tables after it (arbiterapp_events, ...),
+    # so stores made by earlier releases are read only under this name, whatever the class is
+    # called.
+    name = "ArbiterApp"
     snapshotting_intervals: ClassVar[dict[Any, int]] = {
         Task: 50,
         ArbitrationService: 50,
