@@ -55,6 +55,10 @@ class Ghost:
 
 def fingerprint(task: Task, service: ArbitrationService) -> tuple[object, ...]:
     """Everything a command could change, as immutable values (a later change cannot alter it)."""
+    return (task_fingerprint(task), service.version, service.status, service.active_task_id)
+
+
+def task_fingerprint(task: Task) -> tuple[object, ...]:
     subtasks = tuple(
         (
             (s.status, s.operation, s.run_time, s.attempt, s.executor, s.start_time, s.finish_time),
@@ -62,8 +66,7 @@ def fingerprint(task: Task, service: ArbitrationService) -> tuple[object, ...]:
         )
         for s in task.subtasks
     )
-    bound = (service.version, service.status, service.active_task_id)
-    return (task.version, task.operation, task.finish_time, subtasks, bound)
+    return (task.version, task.operation, task.finish_time, subtasks)
 
 
 def spec_status(task: Task) -> TaskStatus:
