@@ -7,6 +7,7 @@ import orjson
 from aiohttp import web
 
 from api.errors import illegal_argument
+from api.query import is_digits
 from domain.errors import FieldError
 
 _TYPE_NAMES = {str: "string", int: "integer", bool: "boolean"}
@@ -60,7 +61,7 @@ def _is(value: object, kind: type) -> bool:
 
 def path_id(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not text.isdigit() or len(text) > 18:
+    if not is_digits(text):
         message = f"{name} must be a positive integer"
         raise illegal_argument(message, [FieldError(name, text, message)])
     return int(text)

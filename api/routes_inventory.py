@@ -7,7 +7,7 @@ from api.body import Field, path_id, read_json
 from api.context import caller
 from api.envelope import ok, page
 from api.keys import ARBITER, GATE
-from api.query import int_param, list_param, paging
+from api.query import int_param, list_param, paging, text_param
 from api.row_views import page_of, service_row_view
 from api.users import ARBITRATION_CREATE, ARBITRATION_UPDATE, ARBITRATION_VIEW
 from api.views import host_view, package_view, service_view, task_view
@@ -71,7 +71,7 @@ async def list_services(request: web.Request) -> web.StreamResponse:
     paged = paging(request, tuple(SERVICE_SORTS))
     host_id = int_param(request, "hostId", None, 1, 2**63 - 1)
     statuses = list_param(request, "statusList", [s.value for s in ServiceStatus])
-    keyword = request.query.get("keyword", "").strip()
+    keyword = text_param(request, "keyword")
     found = await request.app[GATE].call(
         request.app[ARBITER].service_list,
         keyword,

@@ -5,11 +5,12 @@ from datetime import datetime
 from aiohttp import web
 
 from api.errors import illegal_argument
+from api.query import is_digits, text_param
 from domain.errors import FieldError
 
 
 def time_param(request: web.Request, name: str) -> datetime | None:
-    text = request.query.get(name, "").strip()
+    text = text_param(request, name)
     if not text:
         return None
     try:
@@ -26,7 +27,7 @@ def time_param(request: web.Request, name: str) -> datetime | None:
 
 def as_of_param(request: web.Request) -> int | datetime | None:
     """asOf: an event version (a positive integer) or a time."""
-    text = request.query.get("asOf", "").strip()
-    if text.isdigit() and len(text) <= 18:
+    text = text_param(request, "asOf")
+    if is_digits(text):
         return int(text)
     return time_param(request, "asOf")
