@@ -12,6 +12,7 @@ from api import nodes_cli, projections_cli
 from api.app import init_app
 from api.cli_options import data_dir
 from api.demo import NEW_RPMS, seed
+from api.errors import MalformedRequests
 from api.keys import AGENT_URL, ARBITER, GATE
 from api.users import load_directory
 from infrastructure.agent.server import serve as serve_agent
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     nodes_cli.add_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("aiohttp.server").addFilter(MalformedRequests())
     if args.command == "serve":
         _serve(args)
     if args.command == "projections":

@@ -11,9 +11,10 @@ from api.errors import illegal_argument
 from domain.errors import FieldError
 
 MAX_PAGE_SIZE = 2000
+MAX_LONG = 2**63 - 1  # OCP's ids are Java Longs
 # ASCII digits only: str.isdigit() also takes other scripts' digits (fullwidth, superscripts),
-# some of which int() refuses. 18 digits always fit in a signed 64-bit Long.
-_DIGITS = re.compile(r"[0-9]{1,18}")
+# some of which int() refuses. Enough of them for any Long; callers check the range.
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def is_digits(text: str) -> bool:
