@@ -132,8 +132,11 @@ async def test_get_on_the_register_route_is_405(api: Api, service_id: int) -> No
     assert reply.headers["Allow"] == "POST"
 
 
-async def test_an_empty_time_is_no_time(api: Api, service_id: int) -> None:
+async def test_an_empty_parameter_is_one_left_out(api: Api, service_id: int) -> None:
+    """The server always read them so; the document now says it (it said integer, time)."""
     everything = await api.call("GET", AUDIT)
-    empty = await api.call("GET", f"{AUDIT}?since=&until=%20")
+    empty = await api.call("GET", f"{AUDIT}?since=&until=%20&taskId=&page=&size=")
 
     assert empty.data == everything.data
+    assert empty.data["page"]["number"] == 1
+    assert empty.data["page"]["size"] == 10
