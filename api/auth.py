@@ -25,6 +25,10 @@ def unauthenticated(message: str) -> ApiError:
     return ApiError(401, 30000, message)
 
 
+def md5_base64(body: bytes) -> str:
+    return base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324
+
+
 def canonical_query(query: Mapping[str, str]) -> str:
     """The query as OCP clients sign it: keys sorted, a key's values joined by `,` (a list is
     one parameter, sent joined or repeated), then key and value percent-encoded with nothing
@@ -55,7 +59,7 @@ def string_to_sign(
     empty body); x-ocp-* headers are `name:value` lines, names lower-cased and sorted; the query
     is `canonical_query` (every pair of a multi-valued mapping counts).
     """
-    body_md5 = base64.b64encode(hashlib.md5(body).digest()).decode() if body else ""  # noqa: S324
+    body_md5 = md5_base64(body) if body else ""
     ocp_headers = sorted(
         (name.lower(), value.strip())
         for name, value in headers.items()
@@ -134,10 +138,7 @@ async def _hmac(request: web.Request, credentials: str) -> User:
 def _check_content_md5(value: str | None, body: bytes) -> None:
     """OCP clients send Content-MD5 (base64 of the body's MD5); the string to sign uses the MD5
     of the body as received, so a header that disagrees says the body changed in transit."""
-    if value is None:
-        return
-    actual = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324
-    if value.strip() != actual:
+    if value is not None and value.strip() != md5_base64(body):
         raise unauthenticated("Content-MD5 does not match the body")
 
 

@@ -18,8 +18,7 @@ class Field:
     name: str
     kind: type
     required: bool = True
-    low: int | None = None  # an integer field's inclusive range
-    high: int | None = None
+    bounds: tuple[int, int] | None = None  # an integer field's inclusive range
 
 
 async def read_json(request: web.Request, fields: list[Field]) -> dict[str, Any]:
@@ -49,8 +48,8 @@ def _checked(body: dict[str, Any], fields: list[Field]) -> dict[str, Any]:
             problems.append(FieldError(spec.name, value, f"must be {_TYPE_NAMES[spec.kind]}"))
         elif spec.kind is str and spec.required and not value.strip():
             problems.append(FieldError(spec.name, value, "must not be blank"))
-        elif spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:
-            message = f"must be between {spec.low} and {spec.high}"
+        elif spec.bounds and not spec.bounds[0] <= value <= spec.bounds[1]:
+            message = f"must be between {spec.bounds[0]} and {spec.bounds[1]}"
             problems.append(FieldError(spec.name, value, message))
     if problems:
         summary = "; ".join(f"{p.field} {p.message}" for p in problems)

@@ -94,8 +94,8 @@ async def get_service(request: web.Request) -> web.StreamResponse:
 
 SERVICE_FIELDS = [
     Field("name", str),
-    Field("hostId", int, low=0, high=MAX_LONG),
-    Field("svrPort", int, low=1, high=65535),
+    Field("hostId", int, bounds=(0, MAX_LONG)),
+    Field("svrPort", int, bounds=(1, 65535)),
     Field("rpmName", str),
     Field("installPath", str, required=False),
     Field("runPath", str, required=False),
