@@ -2,16 +2,19 @@
 
 import argparse
 import time
-from pathlib import Path
 
+from api.cli_options import data_dir
 from infrastructure.engine.tables import EngineTables
 from infrastructure.settings import Settings
 from infrastructure.store import store_for
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("nodes", help="every node's last heartbeat: LIVE or SILENT")
-    parser.add_argument("--data-dir", type=Path)
+    commands.add_parser(
+        "nodes",
+        help="every node's last heartbeat: LIVE or SILENT",
+        parents=[data_dir()],
+    )
 
 
 def run(args: argparse.Namespace) -> None:

@@ -6,7 +6,7 @@ from api.auth import authorize
 from api.body import path_id
 from api.envelope import ok
 from api.keys import ARBITER, GATE
-from api.query import int_param, list_param, paging
+from api.query import MAX_LONG, int_param, list_param, paging, text_param
 from api.row_views import audit_view, page_of, task_item_view
 from api.users import TASK_VIEWER
 from domain.enums import TaskStatus
@@ -22,8 +22,8 @@ async def list_tasks(request: web.Request) -> web.StreamResponse:
     paged = paging(request, tuple(SORTABLE))
     statuses = list_param(request, "status", [s.value for s in TaskStatus])
     list_param(request, "type", ["MANUAL"])  # every task is MANUAL: checked, nothing to filter
-    host_id = int_param(request, "hostId", None, 1, 2**63 - 1)
-    name = request.query.get("name", "").strip()
+    host_id = int_param(request, "hostId", None, 1, MAX_LONG)
+    name = text_param(request, "name")
     found = await request.app[GATE].call(
         request.app[ARBITER].task_list,
         name,
