@@ -3,6 +3,9 @@
 from typing import Any
 
 from api.envelope import page
+from api.views import service_operations
+from domain.enums import Operation, ServiceStatus, TaskStatus
+from domain.steering import allowed_task_operations
 from infrastructure.projections.db import from_micros, unstamp
 
 
@@ -39,6 +42,14 @@ def task_item_view(row: dict[str, Any]) -> dict[str, Any]:
         "startTime": unstamp(row["create_time"]),
         "finishTime": unstamp(row["finish_time"]),
         "prohibitRollback": bool(row["prohibit_rollback"]),
+        "allowedOperations": [
+            str(op)
+            for op in allowed_task_operations(
+                TaskStatus(row["status"]),
+                row["operation"] == Operation.ROLLBACK,
+                bool(row["prohibit_rollback"]),
+            )
+        ],
         "serviceId": row["service_id"],
         "hostId": row["host_id"],
     }
@@ -59,6 +70,9 @@ def service_row_view(row: dict[str, Any]) -> dict[str, Any]:
         "rpmName": row["rpm_name"],
         "status": row["status"],
         "activeTaskId": row["active_task_id"],
+        "allowedOperations": service_operations(
+            row["service_id"], ServiceStatus(row["status"]), row["active_task_id"]
+        ),
         "createTime": unstamp(row["create_time"]),
         "updateTime": unstamp(row["update_time"]),
     }

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from domain.enums import ServiceStatus
 from domain.inventory import Host, Package
 from domain.service import ArbitrationService
+from domain.service_lifecycle import allowed_operations
 from domain.subtask import Subtask
 from domain.task import Task
 
@@ -22,14 +24,15 @@ def task_view(task: Task) -> dict[str, Any]:
         "startTime": task.start_time,
         "finishTime": task.finish_time,
         "prohibitRollback": task.prohibit_rollback,
-        "subtasks": [subtask_view(task.task_id, s) for s in task.subtasks],
+        "allowedOperations": [str(op) for op in task.allowed_operations()],
+        "subtasks": [subtask_view(task, s) for s in task.subtasks],
     }
 
 
-def subtask_view(task_id: int, subtask: Subtask) -> dict[str, Any]:
+def subtask_view(task: Task, subtask: Subtask) -> dict[str, Any]:
     return {
         "id": subtask.id,
-        "taskId": task_id,
+        "taskId": task.task_id,
         "name": subtask.name,
         "description": subtask.name,
         "seriesId": subtask.series_id,
@@ -46,6 +49,7 @@ def subtask_view(task_id: int, subtask: Subtask) -> dict[str, Any]:
         "executor": subtask.executor,
         "startTime": subtask.start_time,
         "finishTime": subtask.finish_time,
+        "allowedOperations": [str(op) for op in task.allowed_subtask_operations(subtask.id)],
     }
 
 
@@ -73,9 +77,19 @@ def service_view(service: ArbitrationService) -> dict[str, Any]:
         "rpmName": service.rpm_name,
         "status": service.status.value,
         "activeTaskId": service.active_task_id,
+        "allowedOperations": service_operations(
+            service.service_id, service.status, service.active_task_id
+        ),
         "createTime": service.created_on,
         "updateTime": service.modified_on,
     }
+
+
+def service_operations(
+    service_id: int, status: ServiceStatus, active_task_id: int | None
+) -> list[str]:
+    """What may start on the service now, as the domain's lifecycle rules answer."""
+    return [str(op) for op in allowed_operations(service_id, status, active_task_id)]
 
 
 def host_view(host: Host) -> dict[str, Any]:

@@ -14,8 +14,15 @@ from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from domain import dag, rules, task_apply
 from domain.enums import FailureReason, Operation, SubtaskStatus, TaskStatus
-from domain.errors import RollbackProhibited, SkipProhibited, StaleAttempt, TaskStateInvalid
+from domain.errors import (
+    DomainError,
+    RollbackProhibited,
+    SkipProhibited,
+    StaleAttempt,
+    TaskStateInvalid,
+)
 from domain.ids import task_uuid
+from domain.steering import SUBTASK_OPERATIONS, allowed_task_operations, blamed_guard, task_guards
 from domain.subtask import Subtask, task_status
 
 _S = SubtaskStatus
@@ -312,9 +319,6 @@ class Task(Aggregate):
         )
 
     def skip_subtask(self, subtask_id: int, actor: str, trace_id: str) -> None:
-        subtask = self._subtask_or_invalid(subtask_id)
-        if subtask.prohibit_skip:
-            raise SkipProhibited(f"subtask {subtask_id} may not be skipped")
         self._allowed(subtask_id, "skip")
         self._record(self.SubtaskSkipped, subtask_id, "skip", actor=actor, trace_id=trace_id)
 
@@ -327,10 +331,6 @@ class Task(Aggregate):
         self._record_task(self.TaskRetried, actor=actor, trace_id=trace_id)
 
     def rollback(self, actor: str, trace_id: str) -> None:
-        if self.status is TaskStatus.FAILED and self.prohibit_rollback:
-            raise RollbackProhibited(
-                f"task {self.task_id} has passed a step that cannot be rolled back"
-            )
         self._task_allowed("rollback")
         self._record_task(self.RollbackStarted, actor=actor, trace_id=trace_id)
 
@@ -388,15 +388,57 @@ class Task(Aggregate):
         except KeyError:
             raise TaskStateInvalid(f"task {self.task_id} has no subtask {subtask_id}") from None
 
-    def _allowed(self, subtask_id: int, trigger: str) -> Subtask:
-        subtask = self._subtask_or_invalid(subtask_id)
-        if self.destination(subtask, trigger) is None:
-            raise TaskStateInvalid(
-                f"cannot {trigger.replace('_', ' ')} subtask {subtask_id}: it is "
-                f"{subtask.status} (operation {subtask.operation}) in task {self.task_id}"
-                + (" which is rolling back" if self.rolling_back else "")
+    def subtask_refusal(self, subtask_id: int, trigger: str) -> DomainError | None:
+        """Why `trigger` may not move the subtask now, or None when it may: the one check
+        behind both the commands and the operations the views offer."""
+        subtask = self.indexes().by_id.get(subtask_id)
+        if subtask is None:
+            return TaskStateInvalid(f"task {self.task_id} has no subtask {subtask_id}")
+        if self.destination(subtask, trigger) is not None:
+            return None
+        # Refused: say why (only now, so that listing what is allowed builds no errors).
+        _, shape = self.shape()
+        found = dag.guards(shape, self.statuses(), self.rolling_back, self.index_of(subtask))
+        if blamed_guard(rules.SUBTASK_RULES, trigger, subtask.status, found):
+            return SkipProhibited(f"subtask {subtask_id} may not be skipped")
+        return TaskStateInvalid(
+            f"cannot {trigger.replace('_', ' ')} subtask {subtask_id}: it is "
+            f"{subtask.status} (operation {subtask.operation}) in task {self.task_id}"
+            + (" which is rolling back" if self.rolling_back else "")
+        )
+
+    def task_refusal(self, trigger: str) -> DomainError | None:
+        """Why the task trigger (retry, rollback) may not run now, or None when it may."""
+        guards = task_guards(self.rolling_back, self.prohibit_rollback)
+        if rules.destination(rules.TASK_RULES, trigger, self.status, guards) is not None:
+            return None
+        if blamed_guard(rules.TASK_RULES, trigger, self.status, guards):
+            return RollbackProhibited(
+                f"task {self.task_id} has passed a step that cannot be rolled back"
             )
-        return subtask
+        return TaskStateInvalid(
+            f"cannot {trigger} task {self.task_id}: it is {self.status} "
+            f"(operation {self.operation})"
+        )
+
+    def allowed_operations(self) -> list[Operation]:
+        """The operator's task operations the rules allow now (RETRY, ROLLBACK)."""
+        return allowed_task_operations(self.status, self.rolling_back, self.prohibit_rollback)
+
+    def allowed_subtask_operations(self, subtask_id: int) -> list[Operation]:
+        """The operator's subtask operations the rules allow now (RETRY, SKIP, CANCEL)."""
+        subtask = self.subtask(subtask_id)
+        return [
+            op
+            for op, trigger in SUBTASK_OPERATIONS.items()
+            if self.destination(subtask, trigger) is not None
+        ]
+
+    def _allowed(self, subtask_id: int, trigger: str) -> Subtask:
+        error = self.subtask_refusal(subtask_id, trigger)
+        if error is not None:
+            raise error
+        return self.subtask(subtask_id)
 
     def _fenced(self, subtask_id: int, attempt: int) -> None:
         current = self._subtask_or_invalid(subtask_id).attempt
@@ -406,15 +448,9 @@ class Task(Aggregate):
             )
 
     def _task_allowed(self, trigger: str) -> None:
-        guards = {
-            rules.ROLLING_BACK: self.rolling_back,
-            rules.PROHIBIT_ROLLBACK: self.prohibit_rollback,
-        }
-        if rules.destination(rules.TASK_RULES, trigger, self.status, guards) is None:
-            raise TaskStateInvalid(
-                f"cannot {trigger} task {self.task_id}: it is {self.status} "
-                f"(operation {self.operation})"
-            )
+        error = self.task_refusal(trigger)
+        if error is not None:
+            raise error
 
 
 _STATUS = attrgetter("status")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain import dag, task_apply
 from domain.enums import Operation, SubtaskStatus, TaskStatus
+from domain.steering import allowed_task_operations
 from domain.subtask import task_status
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ class TaskSketch:
     @property
     def prohibit_rollback(self) -> bool:
         return any(p and s for p, s in zip(self.prohibits, self.started, strict=True))
+
+    def allowed_operations(self) -> list[Operation]:
+        return allowed_task_operations(self.status, self.rolling_back, self.prohibit_rollback)
 
     def subtask_status(self, subtask_id: int) -> str:
         return str(self.statuses[self.index_of[subtask_id]])  # str(): cheaper than .value

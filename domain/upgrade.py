@@ -3,11 +3,11 @@
 from collections.abc import Iterable
 from typing import Any
 
-from domain.enums import ServiceStatus
-from domain.errors import FieldError, IllegalArgument, ServiceBusy, ServiceStateInvalid
+from domain.errors import FieldError, IllegalArgument
 from domain.inventory import Host, Package
 from domain.rpm import RpmName, Version
 from domain.service import ArbitrationService
+from domain.service_lifecycle import ServiceOperation, check
 
 
 def _rejected(rpm_name: str, message: str) -> IllegalArgument:
@@ -19,13 +19,7 @@ def check_upgrade(
 ) -> RpmName:
     """The target rpm, once every precondition holds; otherwise the first one that fails."""
     target = RpmName.parse(rpm_name)
-    if service.active_task_id is not None:
-        raise ServiceBusy(service.service_id, service.active_task_id)
-    if service.status is not ServiceStatus.RUNNING:
-        raise ServiceStateInvalid(
-            f"arbitration service {service.service_id} is {service.status}; "
-            "only a RUNNING service can be upgraded"
-        )
+    check(service, ServiceOperation.UPGRADE)
     if package is None:
         raise _rejected(rpm_name, f"rpm {rpm_name} is not in the software package registry")
     refusal = package_refusal(service, host, target)

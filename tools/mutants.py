@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from domain import dag, rules, subtask, task, task_apply
+from domain import dag, rules, steering, subtask, task, task_apply
 from domain.enums import Operation, SubtaskStatus, TaskStatus
 
 _S = SubtaskStatus
@@ -73,12 +73,6 @@ def rollback_allowed_past_prohibit_rollback() -> None:
         [{**r, "unless": []} if r["trigger"] == "rollback" else r for r in rules.TASK_TRANSITIONS],
     )
 
-    def rollback(self: task.Task, actor: str, trace_id: str) -> None:
-        self._task_allowed("rollback")
-        self.trigger_event(self.RollbackStarted, actor=actor, trace_id=trace_id)
-
-    task.Task.rollback = rollback  # type: ignore[method-assign]
-
 
 def skip_allowed_under_prohibit_skip() -> None:
     def edit(table: list[dict[str, Any]]) -> None:
@@ -87,14 +81,6 @@ def skip_allowed_under_prohibit_skip() -> None:
                 r["unless"] = [g for g in r.get("unless", []) if g != rules.PROHIBIT_SKIP]
 
     _retable(edit)
-
-    def skip(self: task.Task, subtask_id: int, actor: str, trace_id: str) -> None:
-        self._allowed(subtask_id, "skip")
-        self.trigger_event(
-            self.SubtaskSkipped, subtask_id=subtask_id, actor=actor, trace_id=trace_id
-        )
-
-    task.Task.skip_subtask = skip  # type: ignore[method-assign]
 
 
 def status_ignores_canceling() -> None:
@@ -218,6 +204,11 @@ def task_status_recorded_unchanged() -> None:
     task.Task.trigger_event = careless  # type: ignore[method-assign]
 
 
+def views_offer_cancel_when_retry_is_allowed() -> None:
+    # A surface's list of what is allowed asks the wrong trigger; the commands are untouched.
+    steering.SUBTASK_OPERATIONS[Operation.CANCEL] = "retry"
+
+
 MUTANTS: dict[str, Callable[[], None]] = {
     m.__name__: m
     for m in (
@@ -241,6 +232,7 @@ MUTANTS: dict[str, Callable[[], None]] = {
         retry_bumps_run_time_outside_its_event,
         task_retry_skips_run_time,
         task_status_recorded_unchanged,
+        views_offer_cancel_when_retry_is_allowed,
     )
 }
 

@@ -5,8 +5,9 @@ checks OCP's preconditions first; the engine then runs the task like an upgrade.
 """
 
 from domain.enums import ServiceStatus
-from domain.errors import FieldError, IllegalArgument, ServiceStateInvalid
+from domain.errors import FieldError, IllegalArgument
 from domain.service import ArbitrationService
+from domain.service_lifecycle import ServiceOperation, check
 from domain.task import Task
 from domain.templates import CREATE, DELETE, RESTART, START, STOP, TaskTemplate
 from infrastructure.application import Caller
@@ -14,20 +15,26 @@ from infrastructure.inventory import ServiceSpec
 from infrastructure.tasks import TaskUseCases
 
 _S = ServiceStatus
+_OPERATIONS = {
+    START: ServiceOperation.START,
+    STOP: ServiceOperation.STOP,
+    RESTART: ServiceOperation.RESTART,
+    DELETE: ServiceOperation.DELETE,
+}
 
 
 class LifecycleUseCases(TaskUseCases):
     def start_service(self, service_id: int, caller: Caller) -> Task:
-        return self._lifecycle(START, service_id, (_S.STOPPED,), caller)
+        return self._lifecycle(START, service_id, caller)
 
     def stop_service(self, service_id: int, caller: Caller) -> Task:
-        return self._lifecycle(STOP, service_id, (_S.RUNNING,), caller)
+        return self._lifecycle(STOP, service_id, caller)
 
     def restart_service(self, service_id: int, caller: Caller) -> Task:
-        return self._lifecycle(RESTART, service_id, (_S.RUNNING,), caller)
+        return self._lifecycle(RESTART, service_id, caller)
 
     def delete_service(self, service_id: int, caller: Caller) -> Task:
-        return self._lifecycle(DELETE, service_id, (_S.RUNNING, _S.STOPPED, _S.UNAVAILABLE), caller)
+        return self._lifecycle(DELETE, service_id, caller)
 
     def create_service(self, spec: ServiceSpec, caller: Caller) -> tuple[ArbitrationService, Task]:
         """Register the service as CREATING and the task that installs and starts it: one save."""
@@ -45,21 +52,10 @@ class LifecycleUseCases(TaskUseCases):
 
         return self.retrying(command)
 
-    def _lifecycle(
-        self,
-        template: TaskTemplate,
-        service_id: int,
-        allowed: tuple[ServiceStatus, ...],
-        caller: Caller,
-    ) -> Task:
+    def _lifecycle(self, template: TaskTemplate, service_id: int, caller: Caller) -> Task:
         def command() -> Task:
             service = self.get_service(service_id)
-            if service.status not in allowed and service.active_task_id is None:
-                names = ", ".join(allowed)
-                raise ServiceStateInvalid(
-                    f"arbitration service {service_id} is {service.status}; "
-                    f"{template.name.lower()} needs it {names}"
-                )
+            check(service, _OPERATIONS[template])
             params: dict[str, object] = {"rpmName": service.rpm_name}
             task = self._new_task(template, service_id, params, None, caller)
             service.bind_task(task.task_id, caller.actor, caller.trace_id)

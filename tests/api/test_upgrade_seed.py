@@ -21,8 +21,9 @@ CHAIN = [
 ]
 # What arbiter sends beyond OCP's sample: times OCP shows in task detail, and the subtask's
 # executor and times, which the sample leaves unset. They are always present (null until known).
-TASK_EXTRAS = {"createTime", "finishTime"}
-SUBTASK_EXTRAS = {"executor", "startTime", "finishTime"}
+# allowedOperations is arbiter's: what the rules let an operator do next.
+TASK_EXTRAS = {"createTime", "finishTime", "allowedOperations"}
+SUBTASK_EXTRAS = {"executor", "startTime", "finishTime", "allowedOperations"}
 # Values that are the same in every upgrade task, compared with the seed as they are.
 SUBTASK_FIXED = [
     "name",

@@ -80,6 +80,11 @@ async def test_retry_a_failed_subtask_and_read_its_log(
         task = await _until(api, task_id, "FAILED")
         prepare, stop = task["subtasks"][0]["id"], task["subtasks"][1]["id"]
         assert [s["status"] for s in task["subtasks"][:3]] == ["SUCCESSFUL", "FAILED", "PENDING"]
+        # What the views offer is what the commands below accept or refuse.
+        assert task["allowedOperations"] == ["RETRY", "ROLLBACK"]
+        assert [s["allowedOperations"] for s in task["subtasks"][:3]] == [[], ["RETRY", "SKIP"], []]
+        busy = (await api.call("GET", f"{SERVICES}/{service_id}")).data
+        assert (busy["activeTaskId"], busy["allowedOperations"]) == (task_id, [])
         await _refused(api, f"{TASKS}/{task_id}/subtasks/{stop}/retry", 30014, user=VIEWER)
         await _refused(api, f"{TASKS}/{task_id}/subtasks/{prepare}/skip", 20003)
         await _refused(api, f"{TASKS}/{task_id}/subtasks/{stop}/cancel", 20003)
@@ -88,9 +93,13 @@ async def test_retry_a_failed_subtask_and_read_its_log(
         assert retried.status == 200
         assert retried.data["subtasks"][1]["operation"] == "RETRY"
         assert retried.data["subtasks"][1]["runTime"] == 2
-        await _until(api, task_id, "SUCCESSFUL")
+        done = await _until(api, task_id, "SUCCESSFUL")
+        assert done["allowedOperations"] == []
+        assert all(s["allowedOperations"] == [] for s in done["subtasks"])
         await _refused(api, f"{TASKS}/{task_id}/retry", 20003)
         await _refused(api, f"{TASKS}/{task_id}/rollback", 20003)
+        listed = (await api.call("GET", TASKS)).data["contents"]
+        assert [t["allowedOperations"] for t in listed if t["id"] == task_id] == [[]]
 
         log = (await api.call("GET", f"{TASKS}/{task_id}/subtasks/{stop}/log", user=VIEWER)).data
         headers = re.findall(r"^############([A-Z]+)(\S+)############$", log["log"], re.M)
@@ -98,6 +107,9 @@ async def test_retry_a_failed_subtask_and_read_its_log(
         assert "step failed: AgentError: agent answered 500" in log["log"]
         service = (await api.call("GET", f"{SERVICES}/{service_id}")).data
         assert (service["status"], service["rpmName"]) == ("RUNNING", NEW_RPM)
+        assert service["allowedOperations"] == ["UPGRADE", "STOP", "RESTART", "DELETE"]
+        listed = (await api.call("GET", SERVICES)).data["contents"]
+        assert [s["allowedOperations"] for s in listed] == [service["allowedOperations"]]
 
 
 async def test_cancel_then_rollback_refused_then_retry(
@@ -113,14 +125,18 @@ async def test_cancel_then_rollback_refused_then_retry(
         ] != "RUNNING":
             assert time.monotonic() < deadline
             await asyncio.sleep(0.02)
+        running = (await api.call("GET", f"{TASKS}/{task_id}")).data
+        assert running["subtasks"][3]["allowedOperations"] == ["CANCEL"]
         canceling = await api.call("POST", f"{TASKS}/{task_id}/subtasks/{install}/cancel")
         assert canceling.data["subtasks"][3]["status"] == "CANCELING"
+        assert canceling.data["subtasks"][3]["allowedOperations"] == []
         task = await _until(api, task_id, "FAILED")
         assert (task["subtasks"][3]["status"], task["subtasks"][3]["operation"]) == (
             "FAILED",
             "CANCEL",
         )
         assert task["prohibitRollback"] is True
+        assert task["allowedOperations"] == ["RETRY"]
         await _refused(api, f"{TASKS}/{task_id}/rollback", 20004)
         retried = await api.call("POST", f"{TASKS}/{task_id}/retry")
         assert (retried.data["status"], retried.data["operation"]) == ("RUNNING", "RETRY")

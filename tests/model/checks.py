@@ -97,6 +97,34 @@ def check_refused(
         expect("fencing", isinstance(error, StaleAttempt), f"{action.label}: {error!r}")
 
 
+# The operator's actions as the views name them: (action name, is it a subtask's) -> operation.
+_ADVERTISED = {
+    ("retry_task", False): Operation.RETRY,
+    ("rollback", False): Operation.ROLLBACK,
+    ("retry", True): Operation.RETRY,
+    ("skip", True): Operation.SKIP,
+    ("cancel", True): Operation.CANCEL,
+}
+
+
+def check_allowed_operations(task: Task, accepted: set[tuple[str, int | None]]) -> None:
+    """What the views offer (the task's, its sketch's and each subtask's allowed operations) is
+    exactly what the commands accepted in this state: no surface offers a refused operation or
+    hides an accepted one."""
+    offered = {(str(op), None) for op in task.allowed_operations()}
+    for s in task.subtasks:
+        offered |= {(str(op), s.id) for op in task.allowed_subtask_operations(s.id)}
+    taken = {
+        (str(_ADVERTISED[name, sid is not None]), sid)
+        for name, sid in accepted
+        if (name, sid is not None) in _ADVERTISED
+    }
+    check = "allowed-operations"
+    expect(check, offered == taken, f"offered {sorted(offered, key=str)}, accepted {taken}")
+    sketched = set(TaskSketch.of(task).allowed_operations())
+    expect(check, sketched == set(task.allowed_operations()), f"sketch offers {sketched}")
+
+
 def check_accepted(action: Action, before: Task, after: Task, ghost: Ghost) -> None:
     expect("absorbing", before.status is not TaskStatus.SUCCESSFUL, f"{action.label} after end")
     expect("fencing", not action.name.startswith("stale_"), f"{action.label} was accepted")

@@ -96,6 +96,7 @@ def explore(template: TaskTemplate, bound: int = DEFAULT_BOUND, exact: bool = Fa
         # Actions are tried on the state itself (a refused one must leave it as it was); an
         # accepted one moves it on, so the state is restored from a pristine copy afterwards.
         pristine, before = copy.deepcopy(task), checks.fingerprint(task)
+        accepted: set[tuple[str, int | None]] = set()
         for action in _actions(task):
             try:
                 action.run(task)
@@ -107,7 +108,9 @@ def explore(template: TaskTemplate, bound: int = DEFAULT_BOUND, exact: bool = Fa
             checks.check_accepted(action, task, after, ghost)
             stats.transitions += 1
             operator_enabled |= action.name in checks.OPERATOR_ACTIONS
+            accepted.add((action.name, action.subtask_id))
             successors.add(visit(after, checks.advance(action, task, after, ghost)))
+        checks.check_allowed_operations(task, accepted)
         if task.status is TaskStatus.FAILED:
             stats.failed += 1
             expect("liveness-operator", operator_enabled, f"FAILED with no way out: {task}")
