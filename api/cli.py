@@ -4,12 +4,14 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from pathlib import Path
 
 from aiohttp import web
 
 from api import nodes_cli, projections_cli
 from api.app import init_app
+from api.client import commands as client_commands
 from api.demo import NEW_RPMS, seed
 from api.keys import AGENT_URL, ARBITER, GATE
 from api.users import load_directory
@@ -33,7 +35,10 @@ def main(argv: list[str] | None = None) -> None:
     agent.add_argument("--action-seconds", type=float, default=0.3)
     projections_cli.add_parser(commands)
     nodes_cli.add_parser(commands)
+    client_commands.add_parsers(commands)
     args = parser.parse_args(argv)
+    if args.command in client_commands.NAMES:
+        sys.exit(client_commands.run(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "serve":
         _serve(args)

@@ -110,7 +110,7 @@ async def live_feed(app: web.Application) -> AsyncIterator[None]:
     arbiter, gate = app[ARBITER], app[GATE]
 
     def read_after(position: int) -> list[tuple[int, UUID]]:
-        notifications = arbiter.notification_log.select(position + 1, BATCH)
+        notifications = arbiter.recorder.select_notifications(start=position + 1, limit=BATCH)
         return [(n.id, UUID(str(n.originator_id))) for n in notifications]
 
     async def read(position: int) -> Sequence[tuple[int, UUID]]:

@@ -5,7 +5,7 @@
 
 import { svg } from './common.js';
 
-const NODE = { width: 260, height: 84 };
+const NODE = { width: 300, height: 84 };
 const GAP = { x: 36, y: 44 };
 const MARGIN = 12;
 
@@ -82,7 +82,10 @@ export function layout(subtasks) {
 }
 
 function seconds(value) {
-  return value < 60 ? `${value.toFixed(1)} s` : `${Math.floor(value / 60)} min ${Math.round(value % 60)} s`;
+  if (value < 60) return `${value.toFixed(1)} s`;
+  const minutes = Math.floor(value / 60);
+  const rest = Math.round(value % 60);
+  return rest ? `${minutes} min ${rest} s` : `${minutes} min`;
 }
 
 // Elapsed seconds of the subtask's latest run: to its finish, or to now while it runs.
@@ -116,11 +119,11 @@ function node(subtask, place, selected, now, onSelect) {
   },
   svg('title', {}, `${subtask.name} (${subtask.id})`),
   svg('rect', { class: 'box', width: NODE.width, height: NODE.height, rx: 8 }),
-  svg('text', { class: 'name', x: 12, y: 21 }, clip(subtask.name, 32)),
+  svg('text', { class: 'name', x: 12, y: 21 }, clip(subtask.name, 40)),
   svg('text', { class: 'meta', x: 12, y: 40 }, `${subtask.status} · ${subtask.operation} · run ${subtask.runTime}`),
   svg('text', { class: 'meta elapsed', x: 12, y: 57 },
     `${spent === null ? '–' : seconds(spent)} of ${seconds(subtask.timeout)}`),
-  svg('text', { class: 'meta executor', x: 12, y: 73 }, clip(subtask.executor || 'not run yet', 36)),
+  svg('text', { class: 'meta executor', x: 12, y: 73 }, clip(subtask.executor || 'not run yet', 44)),
   svg('rect', { class: 'track', x: 0, y: NODE.height - 4, width: NODE.width, height: 4 }),
   svg('rect', { class: 'spent', x: 0, y: NODE.height - 4, width: NODE.width * share, height: 4 }),
   );
