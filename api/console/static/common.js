@@ -2,7 +2,7 @@
 // signed-in user's permitted operations, DOM helpers, the confirmation dialog and paging.
 // The console decides nothing itself: what may be done comes from the server.
 
-const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export class ApiError extends Error {
