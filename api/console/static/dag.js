@@ -81,7 +81,7 @@ export function layout(subtasks) {
   return { at, width, height, layers: rows.map((row) => row.map((s) => s.id)) };
 }
 
-function seconds(value) {
+export function seconds(value) {
   if (value < 60) return `${value.toFixed(1)} s`;
   const minutes = Math.floor(value / 60);
   const rest = Math.round(value % 60);

@@ -4,7 +4,7 @@
 import {
   api, badge, clear, clearFlash, confirmAction, el, flash, may, me, run, time,
 } from './common.js';
-import { draw, elapsed } from './dag.js';
+import { draw, elapsed, seconds } from './dag.js';
 
 const taskId = Number(location.pathname.split('/')[2]);
 const TASK = `/api/v2/tasks/instances/${taskId}`;
@@ -96,7 +96,7 @@ function renderSubtask(task) {
     ...fact('Status', badge(subtask.status)),
     ...fact('Operation', subtask.operation),
     ...fact('Run', subtask.runTime),
-    ...fact('Elapsed', spent === null ? '–' : `${spent.toFixed(1)} s of ${subtask.timeout} s`),
+    ...fact('Elapsed', `${spent === null ? '–' : seconds(spent)} of ${seconds(subtask.timeout)}`),
     ...fact('Executor', subtask.executor || '–'),
     ...fact('Started', time(subtask.startTime)),
     ...fact('Finished', time(subtask.finishTime)),
