@@ -136,4 +136,6 @@ async def live_feed(app: web.Application) -> AsyncIterator[None]:
 
 async def end_streams(app: web.Application) -> None:
     """On shutdown, before the server waits for open connections: streams never end alone."""
-    app[FEED].close()
+    feed = app.get(FEED)
+    if feed is not None:  # None when the start-up failed before the feed began
+        feed.close()

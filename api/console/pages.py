@@ -40,8 +40,15 @@ def _see_other(location: str) -> web.Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: a sign-in link must not send the browser elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path of this site: a sign-in link must not send the browser elsewhere (nor put
+    a line break into the Location header)."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
         return HOME
     return target
 

@@ -75,12 +75,16 @@ async def test_sign_in_refuses_wrong_passwords_stale_forms_and_foreign_next(api:
     api.client.session.cookie_jar.clear()
     stale = await sign_in(api, ADMIN, token="a-token-this-browser-was-never-given")
     foreign = await sign_in(api, ADMIN, "//elsewhere.example/steal")
+    api.client.session.cookie_jar.clear()
+    split = await sign_in(api, ADMIN, "/tasks\r\nSet-Cookie: planted=1")
 
     assert wrong.status == 401
     assert "arbiter_session" not in wrong.cookies
     assert stale.status == 403
     assert "arbiter_session" not in stale.cookies
     assert (foreign.status, foreign.headers["Location"]) == (303, "/services")
+    assert (split.status, split.headers["Location"]) == (303, "/services")
+    assert "planted" not in split.cookies
 
 
 async def test_pages_send_a_visitor_without_a_session_to_sign_in(api: Api) -> None:

@@ -6,12 +6,15 @@ import re
 from typing import Any
 
 import orjson
+import pytest
 from playwright.sync_api import Page, expect
 
 from api.demo import NEW_RPMS
 from tests.browser.conftest import VIEWER, Pages
 from tests.browser.steps import confirm_upgrade, node, sign_in, task_status, upgrade_choices
 from tests.system.demo_server import ADMIN, DemoServer
+
+pytestmark = pytest.mark.browser
 
 TASKS = "/api/v2/tasks/instances"
 
