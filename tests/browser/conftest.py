@@ -1,6 +1,7 @@
-"""One headless Chromium and one `arbiter serve --demo` for the browser tests; each test gets
-its own browser context. A failing test leaves a screenshot of every page it opened and says
-where (pytest's tmp directory)."""
+"""One headless Chromium and one `arbiter serve --demo` per browser test module; each test gets
+its own browser contexts. Module, not session, scope: Playwright's sync API holds an event loop
+as the thread's running loop while it is open, which would break every asyncio test after it.
+A failing test leaves a screenshot of every page it opened and says where (its tmp directory)."""
 
 import os
 from collections.abc import Generator, Iterator
@@ -17,7 +18,7 @@ PAGES = pytest.StashKey[list[Page]]()
 FOLDER = pytest.StashKey[Path]()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
@@ -29,7 +30,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def console(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     root = tmp_path_factory.mktemp("console")
     users = users_file(root / "users.yaml", [VIEWER])
