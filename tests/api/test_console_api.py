@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from infrastructure.engine.claims import Outcome
 from tests.api.conftest import ADMIN, NEW_RPM, NODE_ADDRESS, OPERATOR, VIEWER, Api, basic
 
 TASKS = "/api/v2/tasks/instances"
@@ -71,18 +72,27 @@ async def test_upgrade_candidates_are_newer_packages_for_the_hosts_architecture(
 
 
 async def test_a_tasks_history_names_the_node_of_each_event(api: Api, service_id: int) -> None:
+    """Created: the creating node; a start: its executor; an outcome: the executor of the
+    attempt it ends; an operator's command: none."""
     task = (await api.upgrade(service_id)).data
-    first = task["subtasks"][0]["id"]
-    await asyncio.to_thread(api.arbiter.claim_subtask, task["id"], first, f"{NODE_ADDRESS}#w1")
-    await api.call("POST", f"{TASKS}/{task['id']}/subtasks/{first}/cancel")
+    first, second = (s["id"] for s in task["subtasks"][:2])
+    claim = await asyncio.to_thread(api.arbiter.claim_subtask, task["id"], first, "n1#a")
+    assert claim is not None
+    await asyncio.to_thread(api.arbiter.finish_subtask, claim, Outcome.SUCCEEDED, ["ok"], None)
+    await asyncio.to_thread(api.arbiter.claim_subtask, task["id"], second, "n2#b")
+    await api.call("POST", f"{TASKS}/{task['id']}/subtasks/{second}/cancel")
 
     events = await api.call("GET", f"{TASKS}/{task['id']}/events")
 
-    assert [(e["operation"], e["aggregate"], e["node"]) for e in events.data["contents"]] == [
-        ("TaskCreated", "Task", NODE_ADDRESS),
-        ("ServiceTaskBound", "ArbitrationService", None),
-        ("SubtaskStarted", "Task", f"{NODE_ADDRESS}#w1"),
-        ("SubtaskCancelRequested", "Task", None),  # an operator's command: no node
+    assert [
+        (e["operation"], e["aggregate"], e["version"], e["node"]) for e in events.data["contents"]
+    ] == [
+        ("TaskCreated", "Task", 1, NODE_ADDRESS),
+        ("ServiceTaskBound", "ArbitrationService", 2, None),
+        ("SubtaskStarted", "Task", 2, "n1#a"),
+        ("SubtaskSucceeded", "Task", 3, "n1#a"),
+        ("SubtaskStarted", "Task", 4, "n2#b"),
+        ("SubtaskCancelRequested", "Task", 5, None),
     ]
 
 
