@@ -55,6 +55,10 @@ class Feed:
             if not followers:
                 del self._subscribers[originator]
 
+    @property
+    def listening(self) -> bool:
+        return bool(self._subscribers)
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -123,7 +127,8 @@ async def live_feed(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
 
     def on_save() -> None:  # runs on a store thread
-        loop.call_soon_threadsafe(feed.wake)
+        if feed.listening:  # a busy node with no console open pays nothing per save
+            loop.call_soon_threadsafe(feed.wake)
 
     arbiter.save_listeners.append(on_save)
     app[FEED] = feed
