@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit venv clean bench bench-cluster bench-engine modelcheck mutants diagram fuzz
+.PHONY: run test lint types unit venv clean bench bench-cluster bench-engine modelcheck mutants diagram fuzz screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ mutants: $(STAMP)
 # Redraw docs/state-machine.md from the rule Machines.
 diagram: $(STAMP)
 	$(BIN)/python -m tools.diagram
+
+# Redraw docs/console-task.png (the README's picture) with the browser tests' headless Chromium.
+screenshot: $(STAMP)
+	$(BIN)/python -m tools.screenshot
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

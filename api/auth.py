@@ -157,7 +157,12 @@ def _check_date(value: str | None) -> None:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/api/") and request.path not in PUBLIC_PATHS:
+    # USER is already known when the console's session cookie authenticated the request.
+    if (
+        request.path.startswith("/api/")
+        and request.path not in PUBLIC_PATHS
+        and USER not in request
+    ):
         request[USER] = await _authenticate(request)
     return await handler(request)
 

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from pathlib import Path
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from aiohttp import web
 from api import nodes_cli, projections_cli
 from api.app import init_app
 from api.cli_options import data_dir
+from api.client import commands as client_commands
 from api.demo import NEW_RPMS, seed
 from api.errors import MalformedRequests
 from api.keys import AGENT_URL, ARBITER, GATE
@@ -36,7 +38,10 @@ def main(argv: list[str] | None = None) -> None:
     agent.add_argument("--action-seconds", type=float, default=0.3)
     projections_cli.add_parser(commands)
     nodes_cli.add_parser(commands)
+    client_commands.add_parsers(commands)
     args = parser.parse_args(argv)
+    if args.command in client_commands.NAMES:
+        sys.exit(client_commands.run(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("aiohttp.server").addFilter(MalformedRequests())
     if args.command == "serve":

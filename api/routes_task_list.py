@@ -1,5 +1,7 @@
 """GET /api/v2/tasks/instances (the task list view) and .../{id}/events (a task's history)."""
 
+from typing import Any
+
 from aiohttp import web
 
 from api.auth import authorize
@@ -12,6 +14,7 @@ from api.users import TASK_VIEWER
 from domain.enums import TaskStatus
 from infrastructure.projections.task_list import SORTABLE
 from infrastructure.projections.use_cases import Paged
+from infrastructure.task_nodes import event_nodes
 
 routes = web.RouteTableDef()
 
@@ -38,5 +41,14 @@ async def list_tasks(request: web.Request) -> web.StreamResponse:
 @routes.get("/api/v2/tasks/instances/{id}/events")
 async def task_events(request: web.Request) -> web.StreamResponse:
     authorize(request, TASK_VIEWER)
-    found = await request.app[GATE].call(request.app[ARBITER].task_events, path_id(request, "id"))
-    return ok(request, {"contents": [audit_view(row) for row in found.rows]})
+    task_id, arbiter, gate = path_id(request, "id"), request.app[ARBITER], request.app[GATE]
+    found = await gate.call(arbiter.task_events, task_id)
+    nodes = await gate.call(event_nodes, arbiter, task_id)
+    return ok(request, {"contents": [_with_node(audit_view(row), nodes) for row in found.rows]})
+
+
+def _with_node(view: dict[str, Any], nodes: dict[int, str | None]) -> dict[str, Any]:
+    """A task event's row names the node that made it (the task's versions are `nodes`' keys);
+    the service's rows in a task's history have none."""
+    node = nodes.get(view["version"]) if view["aggregate"] == "Task" else None
+    return {**view, "node": node}

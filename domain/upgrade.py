@@ -1,5 +1,6 @@
 """OCP's preconditions for upgrading an arbitration service, and what the upgrade task records."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from domain.errors import FieldError, IllegalArgument
@@ -21,19 +22,30 @@ def check_upgrade(
     check(service, ServiceOperation.UPGRADE)
     if package is None:
         raise _rejected(rpm_name, f"rpm {rpm_name} is not in the software package registry")
+    refusal = package_refusal(service, host, target)
+    if refusal is not None:
+        raise _rejected(rpm_name, refusal)
+    return target
+
+
+def package_refusal(service: ArbitrationService, host: Host, target: RpmName) -> str | None:
+    """Why the service cannot move to `target` (architecture, version), or None if it can."""
     if target.architecture != host.architecture:
-        raise _rejected(
-            rpm_name,
-            f"rpm {rpm_name} is built for {target.architecture} but host {host.ip_address} "
-            f"is {host.architecture}",
+        return (
+            f"rpm {target.name} is built for {target.architecture} but host {host.ip_address} "
+            f"is {host.architecture}"
         )
     current = Version.parse(service.software_version)
     if not current < target.version:
-        raise _rejected(
-            rpm_name,
-            f"rpm version {target.version} is not newer than the current version {current}",
-        )
-    return target
+        return f"rpm version {target.version} is not newer than the current version {current}"
+    return None
+
+
+def upgrade_candidates(
+    service: ArbitrationService, host: Host, packages: Iterable[Package]
+) -> list[Package]:
+    """The registered packages that the service could be upgraded to, by the upgrade's own rule."""
+    return [p for p in packages if package_refusal(service, host, p.rpm) is None]
 
 
 def upgrade_params(service: ArbitrationService, target: RpmName) -> dict[str, Any]:
