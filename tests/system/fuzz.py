@@ -205,7 +205,9 @@ BINDINGS = {
 
 
 def write_config(path: Path, dictionaries: dict[str, list[int | str]]) -> None:
-    lines = []
+    # A task's event stream stays open while the task may change (for ever here: no engine);
+    # its first event is the task, sent at once, and is all there is to check.
+    lines = ["max-stream-events = 1", ""]
     for name, values in dictionaries.items():
         lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
     lines.append("[parameters]")
