@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit venv clean bench bench-cluster bench-engine modelcheck mutants diagram
+.PHONY: run test lint types unit venv clean bench bench-cluster bench-engine modelcheck mutants diagram fuzz screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ modelcheck: $(STAMP)
 	ARBITER_MODEL_PROFILE=deep $(BIN)/python -m tests.model.explorer
 	ARBITER_MODEL_PROFILE=deep $(BIN)/pytest -q -s --timeout=3600 tests/model --hypothesis-show-statistics
 
+# Schemathesis against a live `arbiter serve --demo`, every operation of docs/openapi.yaml, the
+# long profile (a couple of minutes; figures in docs/testing.md). `make test` runs the short one.
+# FUZZ_ARGS="--seed N" replays a run; "--keep DIR" keeps the server's data and log.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.system.fuzz --profile long $(FUZZ_ARGS)
+
 # Plant each rule bug in a subprocess and show which model check catches it.
 mutants: $(STAMP)
 	$(BIN)/python -m tools.mutants
@@ -53,6 +59,10 @@ mutants: $(STAMP)
 # Redraw docs/state-machine.md from the rule Machines.
 diagram: $(STAMP)
 	$(BIN)/python -m tools.diagram
+
+# Redraw docs/console-task.png (the README's picture) with the browser tests' headless Chromium.
+screenshot: $(STAMP)
+	$(BIN)/python -m tools.screenshot
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis .import_linter_cache

@@ -11,14 +11,22 @@ from aiohttp import web
 
 from api import (
     routes_audit,
+    routes_candidates,
     routes_inventory,
+    routes_me,
     routes_service_operations,
+    routes_stream,
     routes_task_list,
     routes_tasks,
 )
 from api.auth import auth_middleware
+from api.console import pages
+from api.console.guard import session_middleware
+from api.console.headers import secure_headers
+from api.console.sessions import SESSIONS, Sessions
 from api.envelope import STARTED, TRACE_ID, new_trace_id
 from api.errors import Handler, error_middleware
+from api.feed import end_streams, live_feed
 from api.keys import AGENT_URL, ARBITER, ENGINE, GATE, SETTINGS, USERS
 from api.projection_loop import keep_projections_fresh
 from api.users import UserDirectory
@@ -32,6 +40,7 @@ from infrastructure.settings import Settings
 from infrastructure.use_cases.application import ArbiterApp
 
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+STATIC = Path(__file__).resolve().parent / "console" / "static"
 
 
 @web.middleware
@@ -55,12 +64,16 @@ async def openapi(request: web.Request) -> web.StreamResponse:
 
 def init_app(settings: Settings, users: UserDirectory) -> web.Application:
     app = web.Application(
-        middlewares=[trace_middleware, error_middleware, auth_middleware],
+        middlewares=[trace_middleware, error_middleware, session_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[USERS] = users
+    app[SESSIONS] = Sessions()
+    app.on_response_prepare.append(secure_headers)
+    app.on_shutdown.append(end_streams)
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(live_feed)
     app.cleanup_ctx.append(keep_projections_fresh)
     app.cleanup_ctx.append(_embedded_agent)  # before the engine: it stops after the engine
     app.cleanup_ctx.append(_engine)
@@ -70,6 +83,11 @@ def init_app(settings: Settings, users: UserDirectory) -> web.Application:
     app.add_routes(routes_service_operations.routes)
     app.add_routes(routes_audit.routes)
     app.add_routes(routes_task_list.routes)
+    app.add_routes(routes_stream.routes)
+    app.add_routes(routes_candidates.routes)
+    app.add_routes(routes_me.routes)
+    app.add_routes(pages.routes)
+    app.router.add_static("/static", STATIC)
     return app
 
 

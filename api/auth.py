@@ -2,12 +2,12 @@
 
 import asyncio
 import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -25,6 +25,27 @@ def unauthenticated(message: str) -> ApiError:
     return ApiError(401, 30000, message)
 
 
+def md5_base64(body: bytes) -> str:
+    return base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324
+
+
+def canonical_query(query: Mapping[str, str]) -> str:
+    """The query as OCP clients sign it: keys sorted, a key's values joined by `,` (a list is
+    one parameter, sent joined or repeated), then key and value percent-encoded with nothing
+    left safe, `key=value` pairs joined by `&`.
+
+    Encoding keeps `&`, `=` and `,` inside a value apart from the separators, so two queries
+    that the handlers read differently never share a string to sign; a repeated single-valued
+    parameter, the one case where they could, is refused by api.query.
+    """
+    values: dict[str, list[str]] = {}
+    for key, value in query.items():
+        values.setdefault(key, []).append(value)
+    return "&".join(
+        f"{quote(key, safe='')}={quote(','.join(values[key]), safe='')}" for key in sorted(values)
+    )
+
+
 def string_to_sign(
     method: str,
     body: bytes,
@@ -32,19 +53,19 @@ def string_to_sign(
     path: str,
     query: Mapping[str, str],
 ) -> str:
-    """METHOD, MD5(body), Content-Type, Date, Host, x-ocp-* headers, path?sorted query.
+    """METHOD, MD5(body), Content-Type, Date, Host, x-ocp-* headers, path?canonical query.
 
     One line each, joined by newlines: MD5 is the base64 of the body's MD5 digest (empty for an
     empty body); x-ocp-* headers are `name:value` lines, names lower-cased and sorted; the query
-    is `key=value` pairs sorted by key and joined by `&` (decoded values, as received).
+    is `canonical_query` (every pair of a multi-valued mapping counts).
     """
-    body_md5 = base64.b64encode(hashlib.md5(body).digest()).decode() if body else ""  # noqa: S324
+    body_md5 = md5_base64(body) if body else ""
     ocp_headers = sorted(
         (name.lower(), value.strip())
         for name, value in headers.items()
         if name.lower().startswith("x-ocp-")
     )
-    sorted_query = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
+    sorted_query = canonical_query(query)
     resource = path + (f"?{sorted_query}" if sorted_query else "")
     return "\n".join(
         [
@@ -60,6 +81,8 @@ def string_to_sign(
 
 
 def sign(secret: str, text: str) -> str:
+    """base64(HMAC-SHA1(secret, text)), both UTF-8; a text that is not valid Unicode (a header
+    sent with undecodable bytes) raises UnicodeEncodeError."""
     digest = hmac.new(secret.encode(), text.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
@@ -78,8 +101,10 @@ async def _authenticate(request: web.Request) -> User:
 
 async def _basic(request: web.Request, credentials: str) -> User:
     try:
+        # ValueError covers all three ways to fail: non-ASCII text (b64decode refuses it before
+        # decoding), bad base64 (binascii.Error) and credentials that are not UTF-8.
         name, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:
         raise unauthenticated("malformed Basic credentials") from None
     # Password hashing is slow on purpose: keep it off the event loop.
     user = await asyncio.to_thread(request.app[USERS].check_password, name, password)
@@ -96,10 +121,25 @@ async def _hmac(request: web.Request, credentials: str) -> User:
     _check_date(request.headers.get("Date"))
     user, secret = found
     body = await request.read()
+    _check_content_md5(request.headers.get("Content-MD5"), body)
     text = string_to_sign(request.method, body, request.headers, request.path, request.query)
-    if not hmac.compare_digest(sign(secret, text), signature):
+    try:
+        expected = sign(secret, text)
+    except UnicodeEncodeError:
+        # aiohttp keeps undecodable header bytes as surrogates: the client cannot have signed
+        # them as we would read them.
+        raise unauthenticated("a signed header is not valid UTF-8") from None
+    # A signature is base64, so ASCII; compare bytes (compare_digest refuses non-ASCII str).
+    if not signature.isascii() or not hmac.compare_digest(expected.encode(), signature.encode()):
         raise unauthenticated("signature does not match")
     return user
+
+
+def _check_content_md5(value: str | None, body: bytes) -> None:
+    """OCP clients send Content-MD5 (base64 of the body's MD5); the string to sign uses the MD5
+    of the body as received, so a header that disagrees says the body changed in transit."""
+    if value is not None and value.strip() != md5_base64(body):
+        raise unauthenticated("Content-MD5 does not match the body")
 
 
 def _check_date(value: str | None) -> None:
@@ -107,7 +147,7 @@ def _check_date(value: str | None) -> None:
         raise unauthenticated("a signed request needs a Date header")
     try:
         sent = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise unauthenticated("the Date header is not an HTTP date") from None
     if sent.tzinfo is None:
         sent = sent.replace(tzinfo=UTC)
@@ -117,7 +157,12 @@ def _check_date(value: str | None) -> None:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/api/") and request.path not in PUBLIC_PATHS:
+    # USER is already known when the console's session cookie authenticated the request.
+    if (
+        request.path.startswith("/api/")
+        and request.path not in PUBLIC_PATHS
+        and USER not in request
+    ):
         request[USER] = await _authenticate(request)
     return await handler(request)
 

@@ -7,9 +7,10 @@ import orjson
 from aiohttp import web
 
 from api.errors import illegal_argument
+from api.query import MAX_LONG, is_digits
 from domain.errors import FieldError
 
-_TYPE_NAMES = {str: "string", int: "integer", bool: "boolean"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean"}
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Field:
     name: str
     kind: type
     required: bool = True
+    bounds: tuple[int, int] | None = None  # an integer field's inclusive range
 
 
 async def read_json(request: web.Request, fields: list[Field]) -> dict[str, Any]:
@@ -43,9 +45,12 @@ def _checked(body: dict[str, Any], fields: list[Field]) -> dict[str, Any]:
                 problems.append(FieldError(spec.name, None, "is required"))
             continue
         if not _is(value, spec.kind):
-            problems.append(FieldError(spec.name, value, f"must be a {_TYPE_NAMES[spec.kind]}"))
+            problems.append(FieldError(spec.name, value, f"must be {_TYPE_NAMES[spec.kind]}"))
         elif spec.kind is str and spec.required and not value.strip():
             problems.append(FieldError(spec.name, value, "must not be blank"))
+        elif spec.bounds and not spec.bounds[0] <= value <= spec.bounds[1]:
+            message = f"must be between {spec.bounds[0]} and {spec.bounds[1]}"
+            problems.append(FieldError(spec.name, value, message))
     if problems:
         summary = "; ".join(f"{p.field} {p.message}" for p in problems)
         raise illegal_argument(f"invalid request body: {summary}", problems)
@@ -60,7 +65,7 @@ def _is(value: object, kind: type) -> bool:
 
 def path_id(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not text.isdigit() or len(text) > 18:
+    if not is_digits(text) or int(text) > MAX_LONG:
         message = f"{name} must be a positive integer"
         raise illegal_argument(message, [FieldError(name, text, message)])
     return int(text)

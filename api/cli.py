@@ -4,13 +4,17 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from pathlib import Path
 
 from aiohttp import web
 
 from api import nodes_cli, projections_cli
 from api.app import init_app
+from api.cli_options import data_dir
+from api.client import commands as client_commands
 from api.demo import NEW_RPMS, seed
+from api.errors import MalformedRequests
 from api.keys import AGENT_URL, ARBITER, GATE
 from api.users import load_directory
 from infrastructure.agent.server import serve as serve_agent
@@ -19,12 +23,13 @@ from infrastructure.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="arbiter")
+    parser = argparse.ArgumentParser(prog="arbiter", parents=[data_dir(top=True)])
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the OCP v2 API and run tasks")
+    serve = commands.add_parser(
+        "serve", help="serve the OCP v2 API and run tasks", parents=[data_dir()]
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--data-dir", type=Path)
     serve.add_argument("--demo", action="store_true", help="seed a host, a service and packages")
     agent = commands.add_parser("agent", help="run the simulated host agent (docs/agent.md)")
     agent.add_argument("--host", default="127.0.0.1")
@@ -33,8 +38,12 @@ def main(argv: list[str] | None = None) -> None:
     agent.add_argument("--action-seconds", type=float, default=0.3)
     projections_cli.add_parser(commands)
     nodes_cli.add_parser(commands)
+    client_commands.add_parsers(commands)
     args = parser.parse_args(argv)
+    if args.command in client_commands.NAMES:
+        sys.exit(client_commands.run(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("aiohttp.server").addFilter(MalformedRequests())
     if args.command == "serve":
         _serve(args)
     if args.command == "projections":

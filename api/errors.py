@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from api.envelope import failure
 from domain import errors as domain
@@ -93,7 +94,27 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if error.status < 400:
             raise
         code = HTTP_CODES.get(error.status, 10001)
-        return render(request, ApiError(error.status, code, error.reason))
+        response = render(request, ApiError(error.status, code, error.reason))
+        if "Allow" in error.headers:  # a 405 must list the allowed methods (RFC 9110)
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return render(request, ApiError(500, 10000, "internal error; see the server log"))
+
+
+class MalformedRequests(logging.Filter):
+    """aiohttp's parser refuses a request that is not valid HTTP (a NUL in a header value, a
+    broken request line) with a plain-text 400 before any handler or middleware sees it, and
+    logs the parser's exception with its traceback at ERROR. The fault is the client's: log it
+    as one WARNING line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, BadHttpMessage):
+            reason = error.message.partition("\n")[0]
+            record.msg = f"{record.getMessage()}: malformed HTTP: {reason}"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True

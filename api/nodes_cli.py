@@ -2,8 +2,8 @@
 
 import argparse
 import time
-from pathlib import Path
 
+from api.cli_options import data_dir
 from infrastructure.persistence.engine_tables import EngineTables
 from infrastructure.persistence.sql import SQL
 from infrastructure.persistence.store import store_for
@@ -11,8 +11,11 @@ from infrastructure.settings import Settings
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("nodes", help="every node's last heartbeat: LIVE or SILENT")
-    parser.add_argument("--data-dir", type=Path)
+    commands.add_parser(
+        "nodes",
+        help="every node's last heartbeat: LIVE or SILENT",
+        parents=[data_dir()],
+    )
 
 
 def run(args: argparse.Namespace) -> None:

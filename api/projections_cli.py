@@ -3,8 +3,8 @@
 import argparse
 import sys
 import time
-from pathlib import Path
 
+from api.cli_options import data_dir
 from infrastructure.persistence.store import store_for
 from infrastructure.projections.runner import BATCH, Projections
 from infrastructure.settings import Settings
@@ -15,12 +15,20 @@ BAR = 30
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("projections", help="status, catch-up or rebuild of the views")
-    parser.add_argument("--data-dir", type=Path)
+    parser = commands.add_parser(
+        "projections",
+        help="status, catch-up or rebuild of the views",
+        parents=[data_dir()],
+    )
     actions = parser.add_subparsers(dest="action", required=True)
-    actions.add_parser("status", help="position, head and lag of each view")
-    actions.add_parser("catch-up", help="bring every view up to the head of the log")
-    rebuild = actions.add_parser("rebuild", help="empty a view (or all) and replay it from 0")
+    options = [data_dir()]
+    actions.add_parser("status", help="position, head and lag of each view", parents=options)
+    actions.add_parser(
+        "catch-up", help="bring every view up to the head of the log", parents=options
+    )
+    rebuild = actions.add_parser(
+        "rebuild", help="empty a view (or all) and replay it from 0", parents=options
+    )
     rebuild.add_argument("name", nargs="?", choices=NAMES)
     rebuild.add_argument("--batch", type=int, default=BATCH, help="events per transaction")
 

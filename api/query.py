@@ -1,5 +1,6 @@
 """OCP query parameters: paging, sorting, list filters; bad values are 400s, never 500s."""
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,19 +11,41 @@ from api.errors import illegal_argument
 from domain.errors import FieldError
 
 MAX_PAGE_SIZE = 2000
+MAX_LONG = 2**63 - 1  # OCP's ids are Java Longs
+# ASCII digits only: str.isdigit() also takes other scripts' digits (fullwidth, superscripts),
+# some of which int() refuses. Enough of them for any Long; callers check the range.
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def is_digits(text: str) -> bool:
+    return _DIGITS.fullmatch(text) is not None
 
 
 def _rejected(name: str, value: object, message: str) -> Exception:
     return illegal_argument(f"{name} {message}", [FieldError(name, value, message)])
 
 
+def single(request: web.Request, name: str) -> str | None:
+    """A parameter that takes one value. Given twice it is refused rather than read as its
+    first value: the signed form joins repeats with commas (api.auth.canonical_query), so
+    `?name=a&name=b` must not mean something other than `?name=a,b`."""
+    values = request.query.getall(name, [])
+    if len(values) > 1:
+        raise _rejected(name, values, "must be given at most once")
+    return values[0] if values else None
+
+
+def text_param(request: web.Request, name: str) -> str:
+    return (single(request, name) or "").strip()
+
+
 def int_param(
     request: web.Request, name: str, default: int | None, low: int, high: int
 ) -> int | None:
-    text = request.query.get(name)
+    text = single(request, name)
     if text is None or text == "":
         return default
-    if not text.lstrip("-").isdigit() or len(text) > 18:
+    if not is_digits(text.removeprefix("-")):
         raise _rejected(name, text, "must be an integer")
     value = int(text)
     if not low <= value <= high:
@@ -59,7 +82,7 @@ class Paging:
 def paging(request: web.Request, sortable: Sequence[str]) -> Paging:
     number = int_param(request, "page", 1, 1, 10**9) or 1
     size = int_param(request, "size", 10, 1, MAX_PAGE_SIZE) or 10
-    sort = request.query.get("sort", "")
+    sort = single(request, "sort") or ""
     key, _, direction = sort.partition(",")
     if key and key not in sortable:
         raise _rejected("sort", sort, f"must sort by one of {', '.join(sortable)}")

@@ -10,7 +10,7 @@ from aiohttp import web
 from api.auth import authorize
 from api.envelope import ocp_time, ok
 from api.keys import ARBITER, GATE
-from api.query import int_param, paging
+from api.query import MAX_LONG, int_param, paging, text_param
 from api.row_views import audit_view, page_of
 from api.time_params import time_param
 from api.users import AUDIT_VIEW
@@ -19,15 +19,14 @@ from infrastructure.use_cases.queries import AuditFilter, Paged
 routes = web.RouteTableDef()
 NDJSON = "application/x-ndjson"
 STREAM_PAGE = 1000
-MAX_ID = 2**63 - 1
 
 
 def _filter(request: web.Request) -> AuditFilter:
-    actor = request.query.get("actor", "").strip()
-    trace_id = request.query.get("traceId", "").strip()
+    actor = text_param(request, "actor")
+    trace_id = text_param(request, "traceId")
     return AuditFilter(
-        task_id=int_param(request, "taskId", None, 1, MAX_ID),
-        service_id=int_param(request, "serviceId", None, 1, MAX_ID),
+        task_id=int_param(request, "taskId", None, 1, MAX_LONG),
+        service_id=int_param(request, "serviceId", None, 1, MAX_LONG),
         actor=actor or None,
         trace_id=trace_id or None,
         since=time_param(request, "since"),

@@ -7,7 +7,7 @@ from api.body import Field, path_id, read_json
 from api.context import caller
 from api.envelope import ok, page
 from api.keys import ARBITER, GATE
-from api.query import int_param, list_param, paging
+from api.query import MAX_LONG, int_param, list_param, paging, text_param
 from api.row_views import page_of, service_row_view
 from api.users import ARBITRATION_CREATE, ARBITRATION_VIEW
 from api.views import host_view, package_view, service_view
@@ -69,9 +69,9 @@ async def list_services(request: web.Request) -> web.StreamResponse:
     """From the service list view, caught up with this client's writes before it is read."""
     authorize(request, ARBITRATION_VIEW)
     paged = paging(request, tuple(SERVICE_SORTS))
-    host_id = int_param(request, "hostId", None, 1, 2**63 - 1)
+    host_id = int_param(request, "hostId", None, 1, MAX_LONG)
     statuses = list_param(request, "statusList", [s.value for s in ServiceStatus])
-    keyword = request.query.get("keyword", "").strip()
+    keyword = text_param(request, "keyword")
     found = await request.app[GATE].call(
         request.app[ARBITER].service_list,
         keyword,
@@ -83,7 +83,9 @@ async def list_services(request: web.Request) -> web.StreamResponse:
     return ok(request, page_of(rows, found.total, paged.number, paged.size))
 
 
-@routes.get("/api/v2/arbitration/services/{id}")
+# Not `register`: GET .../services/register must be the 405 of the POST-only register route,
+# not a 400 for an ill-formed id.
+@routes.get("/api/v2/arbitration/services/{id:(?!register$)[^{}/]+}")
 async def get_service(request: web.Request) -> web.StreamResponse:
     authorize(request, ARBITRATION_VIEW)
     service = await request.app[GATE].call(request.app[ARBITER].get_service, path_id(request, "id"))
@@ -92,8 +94,8 @@ async def get_service(request: web.Request) -> web.StreamResponse:
 
 SERVICE_FIELDS = [
     Field("name", str),
-    Field("hostId", int),
-    Field("svrPort", int),
+    Field("hostId", int, bounds=(0, MAX_LONG)),
+    Field("svrPort", int, bounds=(1, 65535)),
     Field("rpmName", str),
     Field("installPath", str, required=False),
     Field("runPath", str, required=False),

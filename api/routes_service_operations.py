@@ -70,7 +70,7 @@ async def upgrade(request: web.Request) -> web.StreamResponse:
     task = await request.app[GATE].call(
         request.app[ARBITER].upgrade,
         service_id,
-        body["rpmName"].strip(),
+        body["rpmName"],
         body.get("clientToken"),
         caller(request),
     )

@@ -11,11 +11,12 @@ from domain.caller import Caller
 from domain.errors import ClientTokenConflict, FieldError, IllegalArgument
 from domain.ids import client_token_uuid
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# fullmatch: `$` with match() would let a trailing newline through.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def validate_token(token: str) -> str:
-    if not _TOKEN.match(token):
+    if not _TOKEN.fullmatch(token):
         message = "clientToken must be 8 to 64 letters, digits, '-' or '_'"
         raise IllegalArgument(message, [FieldError("clientToken", token, message)])
     return token

@@ -17,14 +17,14 @@ def check_architecture(architecture: str) -> None:
         raise IllegalArgument(message, [FieldError("architecture", architecture, message)])
 
 
-def _rejected(rpm: RpmName, message: str) -> IllegalArgument:
+def rpm_rejected(rpm: RpmName, message: str) -> IllegalArgument:
     return IllegalArgument(message, [FieldError("rpmName", rpm.name, message)])
 
 
 def check_registered(rpm: RpmName, package: "Package | None") -> None:
     """Only an rpm of the software package registry may be installed."""
     if package is None:
-        raise _rejected(rpm, f"rpm {rpm.name} is not in the software package registry")
+        raise rpm_rejected(rpm, f"rpm {rpm.name} is not in the software package registry")
 
 
 class Host(Aggregate):
@@ -59,14 +59,19 @@ class Host(Aggregate):
     def __init__(self) -> None:
         """State is set by `Registered.apply`."""
 
+    def rpm_refusal(self, rpm: RpmName) -> str | None:
+        """Why `rpm` cannot run on this host (it is built for another architecture), or None."""
+        if rpm.architecture == self.architecture:
+            return None
+        return (
+            f"rpm {rpm.name} is built for {rpm.architecture} but host {self.ip_address} "
+            f"is {self.architecture}"
+        )
+
     def check_runs(self, rpm: RpmName) -> None:
-        """An rpm runs on this host only if it is built for the host's architecture."""
-        if rpm.architecture != self.architecture:
-            raise _rejected(
-                rpm,
-                f"rpm {rpm.name} is built for {rpm.architecture} but host {self.ip_address} "
-                f"is {self.architecture}",
-            )
+        refusal = self.rpm_refusal(rpm)
+        if refusal is not None:
+            raise rpm_rejected(rpm, refusal)
 
     @classmethod
     def register(

@@ -1,9 +1,9 @@
 """OCP's preconditions for upgrading an arbitration service, and what the upgrade task records."""
 
+from collections.abc import Iterable
 from typing import Any
 
-from domain.errors import FieldError, IllegalArgument
-from domain.inventory import Host, Package, check_registered
+from domain.inventory import Host, Package, check_registered, rpm_rejected
 from domain.rpm import RpmName, Version
 from domain.service import ArbitrationService
 from domain.service_lifecycle import ServiceOperation, check
@@ -16,12 +16,28 @@ def check_upgrade(
     target = RpmName.parse(rpm_name)
     check(service, ServiceOperation.UPGRADE)
     check_registered(target, package)
-    host.check_runs(target)
+    refusal = package_refusal(service, host, target)
+    if refusal is not None:
+        raise rpm_rejected(target, refusal)
+    return target
+
+
+def package_refusal(service: ArbitrationService, host: Host, target: RpmName) -> str | None:
+    """Why the service cannot move to `target` (architecture, version), or None if it can."""
+    refusal = host.rpm_refusal(target)
+    if refusal is not None:
+        return refusal
     current = Version.parse(service.software_version)
     if not current < target.version:
-        message = f"rpm version {target.version} is not newer than the current version {current}"
-        raise IllegalArgument(message, [FieldError("rpmName", rpm_name, message)])
-    return target
+        return f"rpm version {target.version} is not newer than the current version {current}"
+    return None
+
+
+def upgrade_candidates(
+    service: ArbitrationService, host: Host, packages: Iterable[Package]
+) -> list[Package]:
+    """The registered packages that the service could be upgraded to, by the upgrade's own rule."""
+    return [p for p in packages if package_refusal(service, host, p.rpm) is None]
 
 
 def upgrade_params(service: ArbitrationService, target: RpmName) -> dict[str, Any]:

@@ -158,6 +158,9 @@ class ArbiterApp(Application[UUID]):
     ) -> Task:
         return self.decide(service_operations.upgrade, service_id, rpm_name, client_token, caller)
 
+    def upgrade_candidates(self, service_id: int) -> list[Package]:
+        return service_operations.candidates(self.session(), service_id)
+
     def create_service(self, spec: ServiceSpec, caller: Caller) -> tuple[ArbitrationService, Task]:
         return self.decide(service_operations.create_service, spec, caller)
 
@@ -250,6 +253,9 @@ class ArbiterApp(Application[UUID]):
 
     def audit_events(self, where: AuditFilter, paged: Paged) -> Page:
         return queries.audit_events(self.fresh_projections(), where, paged)
+
+    def event_nodes(self, task_id: int) -> dict[int, str | None]:
+        return queries.event_nodes(self, task_id)
 
     def task_events(self, task_id: int) -> Page:
         self.task_as_of(task_id, None)  # a 20000 for a task that does not exist

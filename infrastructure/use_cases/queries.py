@@ -1,5 +1,6 @@
 """Reads: the views (audit log, task list, service list), each first caught up with every write
-made before the read (read-your-writes), and a task as it was at an event version or a time."""
+made before the read (read-your-writes); a task as it was at an event version or a time; which
+node made each of a task's events."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -105,6 +106,27 @@ def task_as_of(store: Application[UUID], task_id: int, point: int | datetime | N
     task: object = store.repository.get(task_uuid(task_id), version=version)
     assert isinstance(task, Task)
     return task
+
+
+def event_nodes(store: Application[UUID], task_id: int) -> dict[int, str | None]:
+    """The node that made each version of the task (empty for a task that does not exist), as
+    the events themselves record it: the creation names the node that created the task; a start
+    names the executor (node) that claimed the subtask; an outcome belongs to the attempt started
+    last on that subtask. An operator's command records no node (its traceId names the request
+    instead): None."""
+    events = cast(list[Task.Event], list(store.events.get(task_uuid(task_id))))
+    runners: dict[int, str] = {}  # subtask id -> the executor of its latest start
+    nodes: dict[int, str | None] = {}
+    for event in events:
+        node: str | None = None
+        if isinstance(event, Task.Created):
+            node = event.executor
+        elif isinstance(event, Task.SubtaskStarted):
+            node = runners[event.subtask_id] = event.executor
+        elif isinstance(event, Task.SubtaskEvent) and hasattr(event, "attempt"):
+            node = runners.get(event.subtask_id)
+        nodes[event.originator_version] = node
+    return nodes
 
 
 def _through(moment: datetime) -> datetime:

@@ -1,4 +1,5 @@
-"""What may be done to an arbitration service: upgrade, create, start, stop, restart, delete.
+"""What may be done to an arbitration service: upgrade, create, start, stop, restart, delete;
+and which packages an upgrade could move it to.
 
 Each checks OCP's preconditions (domain/upgrade.py, domain/service_lifecycle.py), creates the
 task that does it and binds that task to the service in the same save (one unfinished task per
@@ -9,14 +10,14 @@ from domain.caller import Caller
 from domain.client_token import ClientToken, fingerprint, validate_token
 from domain.enums import ServiceStatus
 from domain.ids import client_token_uuid
-from domain.inventory import check_registered
+from domain.inventory import Package, check_registered
 from domain.service import ArbitrationService
 from domain.service_lifecycle import TEMPLATES, ServiceOperation, check
 from domain.subtask import chain_specs
 from domain.task import Task
 from domain.templates import CREATE, UPGRADE, TaskTemplate
-from domain.upgrade import check_upgrade, upgrade_params
-from infrastructure.use_cases.inventory import ServiceSpec, new_service, placement
+from domain.upgrade import check_upgrade, upgrade_candidates, upgrade_params
+from infrastructure.use_cases.inventory import ServiceSpec, list_packages, new_service, placement
 from infrastructure.use_cases.session import Session
 
 
@@ -44,6 +45,13 @@ def upgrade(
         token = ClientToken.register(client_token, request, task.task_id, caller)
     session.save(task, service, token)
     return task
+
+
+def candidates(session: Session, service_id: int) -> list[Package]:
+    """The registered packages the service could be upgraded to, by the upgrade's own rule."""
+    service = session.service(service_id)
+    host = session.host(service.host_id)
+    return upgrade_candidates(service, host, list_packages(session))
 
 
 def create_service(

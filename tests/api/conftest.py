@@ -6,10 +6,8 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 import pytest
@@ -17,15 +15,16 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from multidict import CIMultiDict
+from yarl import URL
 
 from api.app import init_app
-from api.auth import SCHEME_HMAC, sign, string_to_sign
 from api.keys import ARBITER
 from api.users import hash_password, load_directory
 from infrastructure.persistence.store import StoreConfig
 from infrastructure.settings import Settings
 from infrastructure.use_cases.application import ArbiterApp
 from tests.api.contract import assert_conforms
+from tests.api.ocp_client import Params, md5_base64, sign_request
 from tests.stores import database_url
 
 NODE_ADDRESS = "10.9.8.7"
@@ -89,7 +88,7 @@ class Api:
     async def call(
         self,
         method: str,
-        path: str,
+        path: str | URL,
         body: object = None,
         *,
         raw: bytes | None = None,
@@ -107,7 +106,7 @@ class Api:
             payload = await response.read()
             assert response.content_type == "application/json", payload[:200]
             reply = Reply(response.status, orjson.loads(payload), response.headers)
-        assert_conforms(method, path, reply.status, reply.body)
+        assert_conforms(method, str(path), reply.status, reply.body)
         assert reply.body["status"] == reply.status
         assert reply.headers["X-Trace-Id"] == reply.body["traceId"]
         return reply
@@ -118,28 +117,32 @@ class Api:
         path: str,
         body: object,
         *,
-        query: Mapping[str, str] | None = None,
+        query: Params | None = None,
         date: str | None = None,
         secret: str = ACCESS_KEY[1],
         tamper: object = None,
+        ocp_headers: Mapping[str, str] | None = None,
+        repeat_lists: bool = False,
     ) -> Reply:
-        """A request signed with OCP's HMAC-SHA1 access-key scheme (date "" sends no Date);
-        `tamper` replaces the body after signing."""
+        """A request signed as OCP's clients sign it (tests.api.ocp_client; date "" sends no
+        Date); `tamper` replaces the body after signing, with a Content-MD5 to match it."""
         data = b"" if body is None else orjson.dumps(body)
-        headers = {
-            "Content-Type": "application/json" if data else "",
-            "Date": formatdate(usegmt=True) if date is None else date,
-            "Host": f"{self.client.host}:{self.client.port}",
-            "X-OCP-Request-Source": "tests",
-        }
-        text = string_to_sign(method, data, headers, path, query or {})
-        headers["Authorization"] = f"{SCHEME_HMAC} {ACCESS_KEY[0]}:{sign(secret, text)}"
-        sent = {k: v for k, v in headers.items() if v}
-        if query:
-            path = f"{path}?{urlencode(query)}"
+        url, headers = sign_request(
+            method,
+            path,
+            host=f"{self.client.host}:{self.client.port}",
+            access_key=(ACCESS_KEY[0], secret),
+            params=query,
+            body=data,
+            date=date,
+            ocp_headers={"X-OCP-Origin": "tests"} if ocp_headers is None else ocp_headers,
+            repeat_lists=repeat_lists,
+        )
         if tamper is not None:
             data = orjson.dumps(tamper)
-        return await self.call(method, path, raw=data or None, user=None, headers=sent)
+            headers["Content-MD5"] = md5_base64(data)
+        sent = {k: v for k, v in headers.items() if v}
+        return await self.call(method, url, raw=data or None, user=None, headers=sent)
 
     async def upgrade(
         self, service_id: int, rpm_name: str = NEW_RPM, token: str | None = None, **kw: Any

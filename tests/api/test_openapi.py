@@ -16,11 +16,14 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 def registered_routes(tmp_path: Path) -> set[tuple[str, str]]:
+    """The API's routes (the console's pages and static files are not the API)."""
     app = init_app(Settings(data_dir=tmp_path), load_directory(None, tmp_path))
     return {
         (route.method.lower(), route.resource.canonical)
         for route in app.router.routes()
-        if route.resource is not None and route.method != "HEAD"
+        if route.resource is not None
+        and route.method != "HEAD"
+        and route.resource.canonical.startswith("/api/")
     }
 
 

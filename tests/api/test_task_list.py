@@ -74,3 +74,40 @@ async def test_the_service_list_sees_a_new_service_at_once(api: Api, service_id:
     one = await api.call("GET", f"/api/v2/arbitration/services/{service_id}")
 
     assert listed.data["contents"] == [one.data]
+
+
+async def test_integer_parameters_take_ascii_digits_only(api: Api, service_id: int) -> None:
+    task = await api.upgrade(service_id)
+    for query, field in [
+        ("page=%EF%BC%91", "page"),  # fullwidth 1
+        ("size=%C2%B2", "size"),  # superscript 2: isdigit() says yes, int() says no
+        ("hostId=%D9%A3", "hostId"),  # Arabic-Indic 3
+        ("page=--5", "page"),
+    ]:
+        reply = await api.call("GET", f"{TASKS}?{query}")
+
+        assert (reply.status, reply.error["code"]) == (400, 10001), query
+        assert reply.error["subErrors"][0]["field"] == field
+    as_of = await api.call("GET", f"{TASKS}/{task.data['id']}?asOf=%C2%B2")
+    assert (as_of.status, as_of.error["subErrors"][0]["field"]) == (400, "asOf")
+
+
+async def test_a_single_valued_parameter_given_twice_is_refused(api: Api, service_id: int) -> None:
+    """The signed form cannot tell `name=a&name=b` from `name=a,b` (docs/api.md)."""
+    await api.upgrade(service_id)
+
+    twice = await api.call("GET", f"{TASKS}?name=a&name=b")
+    list_twice = await api.call("GET", f"{TASKS}?status=FAILED&status=RUNNING")
+    list_joined = await api.call("GET", f"{TASKS}?status=FAILED,RUNNING")
+
+    assert (twice.status, twice.error["code"]) == (400, 10001)
+    assert twice.error["subErrors"] == [
+        {
+            "object": TASKS,
+            "field": "name",
+            "rejectedValue": ["a", "b"],
+            "message": "must be given at most once",
+        }
+    ]
+    assert list_twice.data == list_joined.data
+    assert list_joined.data["page"]["totalElements"] == 1

@@ -49,7 +49,16 @@ async def test_same_token_on_another_service_is_a_conflict(api: Api, service_id:
 
 
 async def test_malformed_token_is_10001_naming_client_token(api: Api, service_id: int) -> None:
-    for token in ["a" * 7, "b" * 65, "has space1", "semi;colon", "\u00fcn\u00efcode-1", ""]:
+    # "token-ok\n": a `$` that is not fullmatch lets a trailing newline through.
+    for token in [
+        "a" * 7,
+        "b" * 65,
+        "has space1",
+        "semi;colon",
+        "\u00fcn\u00efcode-1",
+        "",
+        "token-ok\n",
+    ]:
         head = api.head()
 
         reply = await api.upgrade(service_id, token=token)

@@ -106,14 +106,41 @@ async def test_a_body_over_the_limit_is_413(api: Api, service_id: int) -> None:
     assert (error["status"], error["code"]) == (413, 10005)
 
 
+# Digits of other scripts (fullwidth, superscript, Arabic-Indic) pass str.isdigit().
+NON_ASCII_DIGITS = ["\uff11\uff10\uff10\uff14", "\u00b2", "\u0663", "1\uff10"]
+
+
 async def test_ill_formed_service_id_is_10001(api: Api, service_id: int) -> None:
-    for path_id in ["abc", "-1", "1.5", "9" * 30]:
+    for path_id in ["abc", "-1", "1.5", "9" * 30, "+1", *NON_ASCII_DIGITS]:
         head = api.head()
         reply = await api.call("POST", f"/api/v2/arbitration/services/{path_id}/upgrade", {})
 
         assert (reply.status, reply.error["code"]) == (400, 10001), path_id
         assert reply.error["subErrors"][0]["field"] == "id"
         assert api.head() == head
+
+
+async def test_ids_are_ascii_digits_on_every_route(api: Api, service_id: int) -> None:
+    task = await api.upgrade(service_id)
+    task_id, subtask_id = task.data["id"], task.data["subtasks"][0]["id"]
+    for digits in NON_ASCII_DIGITS:
+        for method, path, field in [
+            ("GET", f"/api/v2/arbitration/services/{digits}", "id"),
+            ("GET", f"/api/v2/tasks/instances/{digits}", "id"),
+            ("GET", f"/api/v2/tasks/instances/{task_id}/subtasks/{digits}/log", "sid"),
+            ("POST", f"/api/v2/tasks/instances/{digits}/subtasks/{subtask_id}/skip", "id"),
+        ]:
+            reply = await api.call(method, path)
+
+            assert (reply.status, reply.error["code"]) == (400, 10001), path
+            assert reply.error["subErrors"] == [
+                {
+                    "object": path,
+                    "field": field,
+                    "rejectedValue": digits,
+                    "message": f"{field} must be a positive integer",
+                }
+            ]
 
 
 async def test_unknown_service_is_404(api: Api, service_id: int) -> None:

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from multidict import MultiDict
 
-from api.auth import sign, string_to_sign
+from api.auth import canonical_query, sign, string_to_sign
 from api.users import DEFAULT_ROLES, hash_password, load_directory, verify_password
+from tests.api.ocp_client import signed_query
 
 
 def test_string_to_sign_is_exactly_the_documented_lines() -> None:
@@ -45,6 +49,70 @@ def test_empty_body_and_no_query() -> None:
     text = string_to_sign("GET", b"", {}, "/api/v2/compute/hosts", {})
 
     assert text == "GET\n\n\n\n\n/api/v2/compute/hosts"
+
+
+def test_the_query_is_signed_encoded_as_ocp_clients_sign_it() -> None:
+    query = MultiDict(
+        [
+            ("name", "Upgrade arbitration service"),
+            ("status", "RUNNING"),
+            ("status", "FAILED"),
+            ("since", "2024-12-23T20:52:59.002+08:00"),
+            ("keyword", "a/b+c%d&e=f,g é"),
+            ("empty", ""),
+        ]
+    )
+
+    text = string_to_sign("GET", b"", {}, "/api/v2/tasks/instances", query)
+
+    assert text.split("\n")[-1] == (
+        "/api/v2/tasks/instances?empty=&keyword=a%2Fb%2Bc%25d%26e%3Df%2Cg%20%C3%A9"
+        "&name=Upgrade%20arbitration%20service&since=2024-12-23T20%3A52%3A59.002%2B08%3A00"
+        "&status=RUNNING%2CFAILED"
+    )
+
+
+def test_plain_values_sign_the_same_encoded_or_not() -> None:
+    """Letters, digits and `-_.~` need no encoding: such queries sign as they always did."""
+    assert canonical_query({"size": "5", "keyword": "arb-1_x.y~z"}) == "keyword=arb-1_x.y~z&size=5"
+
+
+def test_encoding_keeps_separators_inside_a_value_apart() -> None:
+    """Decoded values would sign `a=1&b=2` for both of these queries."""
+    one_value = canonical_query({"a": "1&b=2"})
+    two_values = canonical_query({"a": "1", "b": "2"})
+
+    assert one_value != two_values
+
+
+def reading(query: MultiDict[str]) -> dict[str, str]:
+    """What the handlers act on: a list parameter splits on commas whether it came joined or
+    repeated; a single-valued parameter given twice is refused (api.query.single)."""
+    return {key: ",".join(query.getall(key)) for key in query}
+
+
+QUERIES = st.lists(st.tuples(st.text(max_size=6), st.text(max_size=6)), max_size=5).map(MultiDict)
+
+
+@given(QUERIES, QUERIES)
+def test_two_queries_share_a_string_to_sign_only_when_read_alike(
+    first: MultiDict[str], second: MultiDict[str]
+) -> None:
+    same_string = canonical_query(first) == canonical_query(second)
+
+    assert same_string == (reading(first) == reading(second))
+
+
+@given(st.dictionaries(st.text(), st.text() | st.lists(st.text(), min_size=1)))
+def test_the_server_reads_what_an_ocp_client_signed(params: dict[str, str | list[str]]) -> None:
+    """An OCP client sends a list joined, or repeated (one pair per item)."""
+    joined = MultiDict((k, v if isinstance(v, str) else ",".join(v)) for k, v in params.items())
+    repeated = MultiDict(
+        (k, item) for k, v in params.items() for item in ([v] if isinstance(v, str) else v)
+    )
+
+    assert canonical_query(joined) == signed_query(params)
+    assert canonical_query(repeated) == signed_query(params)
 
 
 def test_sign_is_base64_hmac_sha1() -> None:

@@ -1,0 +1,1 @@
+"""The `arbiter` client commands: a running server's API over HTTP, never the store."""
