@@ -13,8 +13,8 @@ from api import (
     routes_audit,
     routes_candidates,
     routes_inventory,
-    routes_lifecycle,
     routes_me,
+    routes_service_operations,
     routes_stream,
     routes_task_list,
     routes_tasks,
@@ -29,15 +29,15 @@ from api.errors import Handler, error_middleware
 from api.feed import end_streams, live_feed
 from api.keys import AGENT_URL, ARBITER, ENGINE, GATE, SETTINGS, USERS
 from api.projection_loop import keep_projections_fresh
-from api.users import Directory
+from api.users import UserDirectory
 from infrastructure.agent.server import start_agent
-from infrastructure.app import ArbiterApp
 from infrastructure.engine.agents import AgentPool
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
-from infrastructure.leader import exclusive
+from infrastructure.persistence.leader import exclusive
+from infrastructure.persistence.store import StoreConfig, store_for
 from infrastructure.settings import Settings
-from infrastructure.store import StoreConfig, store_for
+from infrastructure.use_cases.application import ArbiterApp
 
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 STATIC = Path(__file__).resolve().parent / "console" / "static"
@@ -62,7 +62,7 @@ async def openapi(request: web.Request) -> web.StreamResponse:
     return web.Response(text=_openapi_json(), content_type="application/json")
 
 
-def init_app(settings: Settings, users: Directory) -> web.Application:
+def init_app(settings: Settings, users: UserDirectory) -> web.Application:
     app = web.Application(
         middlewares=[trace_middleware, error_middleware, session_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
@@ -80,7 +80,7 @@ def init_app(settings: Settings, users: Directory) -> web.Application:
     app.router.add_get("/api/v2/openapi.json", openapi)
     app.add_routes(routes_inventory.routes)
     app.add_routes(routes_tasks.routes)
-    app.add_routes(routes_lifecycle.routes)
+    app.add_routes(routes_service_operations.routes)
     app.add_routes(routes_audit.routes)
     app.add_routes(routes_task_list.routes)
     app.add_routes(routes_stream.routes)

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from api.auth import USER
 from api.envelope import TRACE_ID
-from infrastructure.application import Caller
+from domain.caller import Caller
 
 
 def caller(request: web.Request) -> Caller:

@@ -2,10 +2,10 @@
 
 import logging
 
+from domain.caller import Caller
 from domain.errors import AlreadyExists
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
-from infrastructure.inventory import ServiceSpec
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.inventory import ServiceSpec
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 
 from api.envelope import failure
 from domain import errors as domain
-from infrastructure.application import StoreContention
+from infrastructure.use_cases.session import StoreContention
 
 log = logging.getLogger(__name__)
 

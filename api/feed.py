@@ -126,15 +126,15 @@ async def live_feed(app: web.Application) -> AsyncIterator[None]:
     feed = Feed(read, head)
     loop = asyncio.get_running_loop()
 
-    def on_save() -> None:  # runs on a store thread
+    def on_commit() -> None:  # runs on a store thread
         if feed.listening:  # a busy node with no console open pays nothing per save
             loop.call_soon_threadsafe(feed.wake)
 
-    arbiter.save_listeners.append(on_save)
+    unsubscribe = arbiter.subscribe(on_commit)
     app[FEED] = feed
     runner = asyncio.create_task(feed.run())
     yield
-    arbiter.save_listeners.remove(on_save)
+    unsubscribe()
     feed.close()
     await runner
 

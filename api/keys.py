@@ -2,14 +2,14 @@
 
 from aiohttp import web
 
-from api.users import Directory
-from infrastructure.app import ArbiterApp
+from api.users import UserDirectory
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
+from infrastructure.use_cases.application import ArbiterApp
 
 SETTINGS = web.AppKey("settings", Settings)
-USERS = web.AppKey("users", Directory)
+USERS = web.AppKey("users", UserDirectory)
 ARBITER = web.AppKey("arbiter", ArbiterApp)
 GATE = web.AppKey("gate", StoreGate)
 ENGINE = web.AppKey("engine", Engine)

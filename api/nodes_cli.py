@@ -4,9 +4,10 @@ import argparse
 import time
 
 from api.cli_options import data_dir
-from infrastructure.engine.tables import EngineTables
+from infrastructure.persistence.engine_tables import EngineTables
+from infrastructure.persistence.sql import SQL
+from infrastructure.persistence.store import store_for
 from infrastructure.settings import Settings
-from infrastructure.store import store_for
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace) -> None:
     """One line per node, newest heartbeat first. SILENT: no heartbeat for a whole lease, so
     its RUNNING subtasks are being (or have been) taken over by the LIVE nodes."""
     settings = Settings.from_env(data_dir=args.data_dir)
-    tables = EngineTables(store_for(settings.database_url, settings.data_dir))
+    tables = EngineTables(SQL(store_for(settings.database_url, settings.data_dir)))
     now = time.time()
     print(f"{'node':<40} {'address':<24} {'last heartbeat':>15}  state")
     for node_id, address, last_seen in sorted(tables.nodes(), key=lambda n: -n[2]):

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from api.keys import ARBITER, GATE
-from infrastructure.leader import Leadership
+from infrastructure.persistence.leader import Leadership
 from infrastructure.waits import until_set
 
 log = logging.getLogger(__name__)

@@ -5,10 +5,10 @@ import sys
 import time
 
 from api.cli_options import data_dir
-from infrastructure.app import ArbiterApp
+from infrastructure.persistence.store import store_for
 from infrastructure.projections.runner import BATCH, Projections
 from infrastructure.settings import Settings
-from infrastructure.store import store_for
+from infrastructure.use_cases.application import ArbiterApp
 
 NAMES = ("audit", "tasks", "services")
 BAR = 30

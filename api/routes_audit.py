@@ -14,7 +14,7 @@ from api.query import MAX_LONG, int_param, paging, text_param
 from api.row_views import audit_view, page_of
 from api.time_params import time_param
 from api.users import AUDIT_VIEW
-from infrastructure.projections.use_cases import AuditFilter, Paged
+from infrastructure.use_cases.queries import AuditFilter, Paged
 
 routes = web.RouteTableDef()
 NDJSON = "application/x-ndjson"

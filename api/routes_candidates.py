@@ -10,21 +10,13 @@ from api.envelope import ok
 from api.keys import ARBITER, GATE
 from api.users import ARBITRATION_VIEW
 from api.views import package_view
-from domain.inventory import Package
-from domain.upgrade import upgrade_candidates
-from infrastructure.app import ArbiterApp
 
 routes = web.RouteTableDef()
-
-
-def _candidates(arbiter: ArbiterApp, service_id: int) -> list[Package]:
-    service = arbiter.get_service(service_id)
-    host = arbiter.get_host(service.host_id)
-    return upgrade_candidates(service, host, arbiter.list_packages())
 
 
 @routes.get("/api/v2/arbitration/services/{id}/upgrade-candidates")
 async def candidates(request: web.Request) -> web.StreamResponse:
     authorize(request, ARBITRATION_VIEW)
-    found = await request.app[GATE].call(_candidates, request.app[ARBITER], path_id(request, "id"))
+    arbiter = request.app[ARBITER]
+    found = await request.app[GATE].call(arbiter.upgrade_candidates, path_id(request, "id"))
     return ok(request, {"contents": [package_view(p) for p in found]})

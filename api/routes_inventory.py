@@ -1,4 +1,4 @@
-"""Hosts, software packages and arbitration services, including the upgrade itself."""
+"""Hosts, software packages and arbitration services: register them, list them, read them."""
 
 from aiohttp import web
 
@@ -9,12 +9,12 @@ from api.envelope import ok, page
 from api.keys import ARBITER, GATE
 from api.query import MAX_LONG, int_param, list_param, paging, text_param
 from api.row_views import page_of, service_row_view
-from api.users import ARBITRATION_CREATE, ARBITRATION_UPDATE, ARBITRATION_VIEW
-from api.views import host_view, package_view, service_view, task_view
+from api.users import ARBITRATION_CREATE, ARBITRATION_VIEW
+from api.views import host_view, package_view, service_view
 from domain.enums import ServiceStatus
-from infrastructure.inventory import ServiceSpec
 from infrastructure.projections.service_list import SORTABLE as SERVICE_SORTS
-from infrastructure.projections.use_cases import Paged
+from infrastructure.use_cases.inventory import ServiceSpec
+from infrastructure.use_cases.queries import Paged
 
 routes = web.RouteTableDef()
 
@@ -129,20 +129,3 @@ async def register_service(request: web.Request) -> web.StreamResponse:
         request.app[ARBITER].register_service, spec, caller(request)
     )
     return ok(request, service_view(service))
-
-
-@routes.post("/api/v2/arbitration/services/{id}/upgrade")
-async def upgrade(request: web.Request) -> web.StreamResponse:
-    authorize(request, ARBITRATION_UPDATE)
-    service_id = path_id(request, "id")
-    body = await read_json(
-        request, [Field("rpmName", str), Field("clientToken", str, required=False)]
-    )
-    task = await request.app[GATE].call(
-        request.app[ARBITER].upgrade,
-        service_id,
-        body["rpmName"],
-        body.get("clientToken"),
-        caller(request),
-    )
-    return ok(request, task_view(task))

@@ -13,8 +13,7 @@ from api.row_views import audit_view, page_of, task_item_view
 from api.users import TASK_VIEWER
 from domain.enums import TaskStatus
 from infrastructure.projections.task_list import SORTABLE
-from infrastructure.projections.use_cases import Paged
-from infrastructure.task_nodes import event_nodes
+from infrastructure.use_cases.queries import Paged
 
 routes = web.RouteTableDef()
 
@@ -43,7 +42,7 @@ async def task_events(request: web.Request) -> web.StreamResponse:
     authorize(request, TASK_VIEWER)
     task_id, arbiter, gate = path_id(request, "id"), request.app[ARBITER], request.app[GATE]
     found = await gate.call(arbiter.task_events, task_id)
-    nodes = await gate.call(event_nodes, arbiter, task_id)
+    nodes = await gate.call(arbiter.event_nodes, task_id)
     return ok(request, {"contents": [_with_node(audit_view(row), nodes) for row in found.rows]})
 
 

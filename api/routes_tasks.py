@@ -16,9 +16,9 @@ from api.keys import ARBITER, GATE
 from api.time_params import as_of_param
 from api.users import TASK_MANAGER, TASK_VIEWER
 from api.views import subtask_log, task_view
+from domain.caller import Caller
 from domain.errors import TaskStateInvalid
 from domain.task import Task
-from infrastructure.application import Caller
 
 routes = web.RouteTableDef()
 TASK = "/api/v2/tasks/instances/{id}"

@@ -68,7 +68,7 @@ class User:
 
 
 @dataclass
-class Directory:
+class UserDirectory:
     users: dict[str, User]
     roles: dict[str, tuple[str, ...]]
     _verified: dict[str, str] = field(default_factory=dict)
@@ -101,7 +101,7 @@ _CACHE_KEY = secrets.token_bytes(32)
 _DECOY = hash_password(secrets.token_hex(16))
 
 
-def load_directory(config: Path | None, data_dir: Path) -> Directory:
+def load_directory(config: Path | None, data_dir: Path) -> UserDirectory:
     roles = dict(DEFAULT_ROLES)
     users: dict[str, User] = {}
     if config is not None:
@@ -116,7 +116,7 @@ def load_directory(config: Path | None, data_dir: Path) -> Directory:
             )
     admin = _bootstrap_admin(data_dir)
     users.setdefault(admin.name, admin)
-    return Directory(users, roles)
+    return UserDirectory(users, roles)
 
 
 def _bootstrap_admin(data_dir: Path) -> User:

@@ -17,14 +17,14 @@ from typing import Any
 from aiohttp import ClientSession, web
 
 from api.app import init_app
-from api.users import Directory, User
+from api.users import User, UserDirectory
 from domain.enums import FailureReason
 from domain.subtask import chain_specs
 from domain.task import Task
 from domain.templates import UPGRADE
-from infrastructure.app import ArbiterApp
+from infrastructure.persistence.store import StoreConfig, postgres_store, sqlite_store
 from infrastructure.settings import Settings
-from infrastructure.store import StoreConfig, postgres_store, sqlite_store
+from infrastructure.use_cases.application import ArbiterApp
 from tests.integration.projection_story import ADMIN, ENGINE, seed_service
 
 SAVE_BATCH = 200
@@ -52,13 +52,12 @@ def fill(arbiter: ArbiterApp, tasks: int, mix: str = "new") -> None:
                 subtasks=chain_specs(UPGRADE, ids),
                 executor="bench",
                 client_token=None,
-                actor=ADMIN.actor,
-                trace_id=ADMIN.trace_id,
+                caller=ADMIN,
             )
             if mix == "finished":
                 _run(task, fail_at=1 if task_id % 10 == 0 else None)
                 if task_id % 10 == 0:
-                    task.rollback(ADMIN.actor, ADMIN.trace_id)
+                    task.rollback(ADMIN)
                     _run(task, fail_at=None)
             elif task_id % 3 == 0:
                 _run(task, fail_at=0)
@@ -74,12 +73,12 @@ def _run(task: Task, fail_at: int | None) -> None:
     done = 0
     while ready := task.ready_subtasks():
         subtask_id = ready[0].id
-        attempt = task.start_subtask(subtask_id, "bench", ENGINE.actor, ENGINE.trace_id)
+        attempt = task.start_subtask(subtask_id, "bench", ENGINE)
         if done == fail_at:
             reason = FailureReason.ERROR
-            task.fail_subtask(subtask_id, attempt, reason, ["x"], ENGINE.actor, ENGINE.trace_id)
+            task.fail_subtask(subtask_id, attempt, reason, ["x"], ENGINE)
             return
-        task.complete_subtask(subtask_id, attempt, ["done"], ENGINE.actor, ENGINE.trace_id)
+        task.complete_subtask(subtask_id, attempt, ["done"], ENGINE)
         done += 1
 
 
@@ -110,7 +109,7 @@ async def list_latency(store: StoreConfig, data_dir: Path, requests: int) -> lis
         database_url=store.database_url,
         engine_workers=0,
     )
-    users = Directory({"admin": User("admin", "", ("admin",), {})}, {"admin": ("TASK_VIEWER",)})
+    users = UserDirectory({"admin": User("admin", "", ("admin",), {})}, {"admin": ("TASK_VIEWER",)})
     users.check_password = lambda name, password: users.users.get(name)  # type: ignore[method-assign]
     runner = web.AppRunner(init_app(settings, users))
     await runner.setup()

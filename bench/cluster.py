@@ -29,7 +29,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from api.demo import NEW_RPMS
-from infrastructure.store import postgres_store
+from infrastructure.persistence.store import postgres_store
 from tests.stores import POSTGRES_URL, fresh_postgres_schema
 from tests.system.test_cluster_support import Cluster, Timing, cluster, opened
 

@@ -19,14 +19,14 @@ from typing import Any
 from api.demo import NEW_RPMS, OLD_RPM
 from bench.cluster import APPEND_THREADS, TRANSITIONS_PER_UPGRADE, raw_append_rate, raw_rates
 from bench.instant_agent import InstantAgent
+from domain.caller import Caller
 from domain.enums import TaskStatus
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
-from infrastructure.inventory import ServiceSpec
+from infrastructure.persistence.store import postgres_store
 from infrastructure.settings import Settings
-from infrastructure.store import postgres_store
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.inventory import ServiceSpec
 from tests.stores import POSTGRES_URL, fresh_postgres_schema
 
 WHO = Caller("bench", "0123456789abcdef")

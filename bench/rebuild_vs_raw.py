@@ -10,7 +10,8 @@ checkout and view, alternating, each in a fresh process (a rebuild is run once p
 real life), and prints the best raw read and the best rebuild of each: on shared, noisy cores
 the least disturbed run is the closest to the truth. Run as a script (not -m) so that PYTHONPATH
 picks the code under test; it only uses bench_projections' fill, raw_read and rebuild, which
-every version since the rebuild benchmark has.
+every version since the rebuild benchmark has, and ArbiterApp and the store's configuration,
+wherever the checkout keeps them.
 """
 
 import os
@@ -19,8 +20,17 @@ import sys
 from pathlib import Path
 
 from bench.bench_projections import fill, raw_read, rebuild
-from infrastructure.app import ArbiterApp
-from infrastructure.store import StoreConfig, postgres_store, sqlite_store
+
+try:
+    from infrastructure.persistence.store import StoreConfig, postgres_store, sqlite_store
+    from infrastructure.use_cases.application import ArbiterApp
+except ImportError:  # a checkout from before the use cases and persistence had rooms of their own
+    from infrastructure.app import ArbiterApp  # type: ignore[no-redef]
+    from infrastructure.store import (  # type: ignore[no-redef]
+        StoreConfig,
+        postgres_store,
+        sqlite_store,
+    )
 
 
 def _store(target: str) -> StoreConfig:

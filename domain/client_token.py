@@ -7,6 +7,7 @@ import re
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
+from domain.caller import Caller
 from domain.errors import ClientTokenConflict, FieldError, IllegalArgument
 from domain.ids import client_token_uuid
 
@@ -57,17 +58,15 @@ class ClientToken(Aggregate):
         """State is set by `Registered.apply`."""
 
     @classmethod
-    def register(
-        cls, token: str, fingerprint: str, task_id: int, actor: str, trace_id: str
-    ) -> "ClientToken":
+    def register(cls, token: str, fingerprint: str, task_id: int, caller: Caller) -> "ClientToken":
         return cls._create(
             cls.Registered,
             id=client_token_uuid(token),
             token=token,
             fingerprint=fingerprint,
             task_id=task_id,
-            actor=actor,
-            trace_id=trace_id,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
 
     def task_for(self, fingerprint: str) -> int:

@@ -1,9 +1,10 @@
 """The task DAG as the rules see it: a shape (who is upstream and downstream of whom) and one
 status per subtask.
 
-Everything here is a pure function of (rule table, shape, statuses, direction), so each answer is
-computed once and remembered: a replay, a projection rebuild and the engine ask the same few
-questions of the same few shapes again and again. The rules themselves stay in domain.rules.
+Everything here is a pure function of (shape, statuses, direction) under the rule table, so each
+answer is computed once and remembered: a replay, a projection rebuild and the engine ask the same
+few questions of the same few shapes again and again. The rules themselves stay in domain.rules;
+whoever swaps the table (tools/mutants.py) empties the memos (`forget`).
 """
 
 from collections.abc import Mapping, Sequence
@@ -86,8 +87,7 @@ def destination(
 ) -> SubtaskStatus | None:
     """Where `trigger` takes subtask `index`, or None when the rules forbid it."""
     found = guards(shape, statuses, rolling_back, index)
-    # The table is part of the key: tools/mutants.py swaps it.
-    key = (rules.SUBTASK_RULES, trigger, statuses[index], *found.items())
+    key = (trigger, statuses[index], *found.items())
     if key not in _ANSWERS:
         dest = rules.destination(rules.SUBTASK_RULES, trigger, statuses[index], found)
         _ANSWERS[key] = None if dest is None else SubtaskStatus(dest)
@@ -97,7 +97,7 @@ def destination(
 def settled(ident: int, shape: Shape, statuses: Statuses, rolling_back: bool) -> tuple[Move, ...]:
     """The moves that settle a task: schedule forward, or walk the rollback upstream, until
     nothing more can move. Each move is seen by the subtasks after it."""
-    key = (rules.SUBTASK_RULES, ident, statuses, rolling_back)
+    key = (ident, statuses, rolling_back)
     found = _SETTLED.get(key)
     if found is None:
         found = remember(_SETTLED, key, _walk(shape, list(statuses), rolling_back))
@@ -114,7 +114,7 @@ def plan(
 ) -> Plan:
     """A subtask event's transition and what it sets moving. `direction` is whether the task
     rolls back before the event and after it (a retry of a subtask turns the task forward)."""
-    key = (rules.SUBTASK_RULES, ident, statuses, direction, index, trigger)
+    key = (ident, statuses, direction, index, trigger)
     found = _PLANS.get(key)
     if found is None:
         dest = destination(shape, statuses, direction[0], index, trigger)
@@ -132,7 +132,7 @@ def whole_task(
 ) -> Plan:
     """A task event: `trigger` ("retry" forward, "undo" for a rollback) moves every FAILED
     subtask the rules let it move, in order, then the task settles in its direction."""
-    key = (rules.SUBTASK_RULES, ident, statuses, rolling_back, None, trigger)
+    key = (ident, statuses, rolling_back, None, trigger)
     found = _PLANS.get(key)
     if found is None:
         vector, moves = list(statuses), []
@@ -184,6 +184,12 @@ def _trigger_to_move(
     ):
         return "schedule"
     return None
+
+
+def forget() -> None:
+    """Empty the memos of the rules' answers: the rule table was swapped."""
+    for memo in (_ANSWERS, _SETTLED, _PLANS):
+        memo.clear()
 
 
 def remember(memo: dict[K, V], key: K, value: V) -> V:

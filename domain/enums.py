@@ -40,7 +40,8 @@ class ServiceStatus(StrEnum):
 
 
 class FailureReason(StrEnum):
+    """Why a run failed (SubtaskFailed). A cancelled run ends by SubtaskCancelled, and a lost
+    executor's by the take-over (SubtaskStarted), so neither is a reason here."""
+
     ERROR = "ERROR"
     TIMEOUT = "TIMEOUT"
-    CANCELLED = "CANCELLED"
-    EXECUTOR_LOST = "EXECUTOR_LOST"

@@ -3,8 +3,28 @@
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
+from domain.caller import Caller
+from domain.errors import FieldError, IllegalArgument
 from domain.ids import directory_uuid, host_uuid, package_uuid
 from domain.rpm import RpmName
+
+ARCHITECTURES = ("x86_64", "aarch64")
+
+
+def check_architecture(architecture: str) -> None:
+    if architecture not in ARCHITECTURES:
+        message = f"architecture must be one of {', '.join(ARCHITECTURES)}"
+        raise IllegalArgument(message, [FieldError("architecture", architecture, message)])
+
+
+def rpm_rejected(rpm: RpmName, message: str) -> IllegalArgument:
+    return IllegalArgument(message, [FieldError("rpmName", rpm.name, message)])
+
+
+def check_registered(rpm: RpmName, package: "Package | None") -> None:
+    """Only an rpm of the software package registry may be installed."""
+    if package is None:
+        raise rpm_rejected(rpm, f"rpm {rpm.name} is not in the software package registry")
 
 
 class Host(Aggregate):
@@ -39,6 +59,20 @@ class Host(Aggregate):
     def __init__(self) -> None:
         """State is set by `Registered.apply`."""
 
+    def rpm_refusal(self, rpm: RpmName) -> str | None:
+        """Why `rpm` cannot run on this host (it is built for another architecture), or None."""
+        if rpm.architecture == self.architecture:
+            return None
+        return (
+            f"rpm {rpm.name} is built for {rpm.architecture} but host {self.ip_address} "
+            f"is {self.architecture}"
+        )
+
+    def check_runs(self, rpm: RpmName) -> None:
+        refusal = self.rpm_refusal(rpm)
+        if refusal is not None:
+            raise rpm_rejected(rpm, refusal)
+
     @classmethod
     def register(
         cls,
@@ -46,8 +80,7 @@ class Host(Aggregate):
         ip_address: str,
         architecture: str,
         agent_address: str,
-        actor: str,
-        trace_id: str,
+        caller: Caller,
     ) -> "Host":
         return cls._create(
             cls.Registered,
@@ -56,8 +89,8 @@ class Host(Aggregate):
             ip_address=ip_address,
             architecture=architecture,
             agent_address=agent_address,
-            actor=actor,
-            trace_id=trace_id,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
 
 
@@ -94,14 +127,14 @@ class Package(Aggregate):
         return RpmName.parse(self.rpm_name)
 
     @classmethod
-    def register(cls, package_id: int, rpm: RpmName, actor: str, trace_id: str) -> "Package":
+    def register(cls, package_id: int, rpm: RpmName, caller: Caller) -> "Package":
         return cls._create(
             cls.Registered,
             id=package_uuid(rpm.name),
             package_id=package_id,
             rpm_name=rpm.name,
-            actor=actor,
-            trace_id=trace_id,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
 
 
@@ -144,10 +177,16 @@ class Directory(Aggregate):
         """State is set by `Opened.apply`."""
 
     @classmethod
-    def open(cls, kind: str, actor: str, trace_id: str) -> "Directory":
+    def open(cls, kind: str, caller: Caller) -> "Directory":
         return cls._create(
-            cls.Opened, id=directory_uuid(kind), kind=kind, actor=actor, trace_id=trace_id
+            cls.Opened,
+            id=directory_uuid(kind),
+            kind=kind,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
 
-    def add(self, key: object, actor: str, trace_id: str) -> None:
-        self.trigger_event(self.EntryAdded, key=str(key), actor=actor, trace_id=trace_id)
+    def add(self, key: object, caller: Caller) -> None:
+        self.trigger_event(
+            self.EntryAdded, key=str(key), actor=caller.actor, trace_id=caller.trace_id
+        )

@@ -1,10 +1,11 @@
 """The ArbitrationService aggregate: what runs where, at which version, and which task owns it."""
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
+from domain.caller import Caller
 from domain.enums import ServiceStatus
 from domain.errors import ServiceBusy
 from domain.ids import service_uuid
@@ -15,6 +16,7 @@ class ArbitrationService(Aggregate):
 
     class Event(Aggregate.Event):
         TOPIC = "arbiter:ArbitrationService.Event"
+        VERB: ClassVar[str]  # what the audit log says the actor did
         actor: str
         trace_id: str
 
@@ -29,6 +31,7 @@ class ArbitrationService(Aggregate):
 
     class Registered(Event, Aggregate.Created):
         TOPIC = "arbiter:ServiceRegistered"
+        VERB = "registered arbitration service"
         service_id: int
         name: str
         host_id: int
@@ -49,6 +52,7 @@ class ArbitrationService(Aggregate):
 
     class StatusChanged(Event):
         TOPIC = "arbiter:ServiceStatusChanged"
+        VERB = "changed the status of arbitration service"
         status: str
 
         def apply(self, aggregate: "ArbitrationService") -> None:
@@ -56,6 +60,7 @@ class ArbitrationService(Aggregate):
 
     class VersionChanged(Event):
         TOPIC = "arbiter:ServiceVersionChanged"
+        VERB = "changed the version of arbitration service"
         software_version: str
         rpm_name: str
 
@@ -65,6 +70,7 @@ class ArbitrationService(Aggregate):
 
     class TaskBound(Event):
         TOPIC = "arbiter:ServiceTaskBound"
+        VERB = "bound a task to arbitration service"
         task_id: int
 
         def apply(self, aggregate: "ArbitrationService") -> None:
@@ -72,6 +78,7 @@ class ArbitrationService(Aggregate):
 
     class TaskReleased(Event):
         TOPIC = "arbiter:ServiceTaskReleased"
+        VERB = "released the task of arbitration service"
         task_id: int
 
         def apply(self, aggregate: "ArbitrationService") -> None:
@@ -107,38 +114,35 @@ class ArbitrationService(Aggregate):
 
     @classmethod
     def register(
-        cls, *, actor: str, trace_id: str, status: ServiceStatus, **fields: Any
+        cls, *, caller: Caller, status: ServiceStatus, **fields: Any
     ) -> "ArbitrationService":
         return cls._create(
             cls.Registered,
             id=service_uuid(fields["service_id"]),
-            actor=actor,
-            trace_id=trace_id,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
             status=status.value,
             **fields,
         )
 
-    def bind_task(self, task_id: int, actor: str, trace_id: str) -> None:
+    def bind_task(self, task_id: int, caller: Caller) -> None:
         if self.active_task_id is not None:
             raise ServiceBusy(self.service_id, self.active_task_id)
-        self.trigger_event(self.TaskBound, task_id=task_id, actor=actor, trace_id=trace_id)
+        self._record(self.TaskBound, caller, task_id=task_id)
 
-    def release_task(self, task_id: int, actor: str, trace_id: str) -> None:
+    def release_task(self, task_id: int, caller: Caller) -> None:
         if self.active_task_id == task_id:
-            self.trigger_event(self.TaskReleased, task_id=task_id, actor=actor, trace_id=trace_id)
+            self._record(self.TaskReleased, caller, task_id=task_id)
 
-    def change_status(self, status: ServiceStatus, actor: str, trace_id: str) -> None:
+    def change_status(self, status: ServiceStatus, caller: Caller) -> None:
         if status is not self.status:
-            self.trigger_event(
-                self.StatusChanged, status=status.value, actor=actor, trace_id=trace_id
-            )
+            self._record(self.StatusChanged, caller, status=status.value)
 
-    def change_version(self, version: str, rpm_name: str, actor: str, trace_id: str) -> None:
+    def change_version(self, version: str, rpm_name: str, caller: Caller) -> None:
         if (version, rpm_name) != (self.software_version, self.rpm_name):
-            self.trigger_event(
-                self.VersionChanged,
-                software_version=version,
-                rpm_name=rpm_name,
-                actor=actor,
-                trace_id=trace_id,
-            )
+            self._record(self.VersionChanged, caller, software_version=version, rpm_name=rpm_name)
+
+    def _record(
+        self, event_class: type["ArbitrationService.Event"], caller: Caller, **fields: Any
+    ) -> None:
+        self.trigger_event(event_class, actor=caller.actor, trace_id=caller.trace_id, **fields)

@@ -1,4 +1,5 @@
-"""What an arbitration service's status allows: OCP's console rules for its operations.
+"""What an arbitration service's status allows: OCP's console rules for its operations, the
+task each one starts, and what the service record says while such a task runs.
 
 One table answers both questions a surface asks: may this operation start now (the command
 checks it before it creates a task), and which operations may start now (the views list them,
@@ -10,6 +11,7 @@ from enum import StrEnum
 from domain.enums import ServiceStatus
 from domain.errors import DomainError, ServiceBusy, ServiceStateInvalid
 from domain.service import ArbitrationService
+from domain.templates import CREATE, DELETE, RESTART, START, STOP, UPGRADE, TaskTemplate
 
 _S = ServiceStatus
 
@@ -29,6 +31,27 @@ STARTS_FROM: dict[ServiceOperation, tuple[ServiceStatus, ...]] = {
     ServiceOperation.STOP: (_S.RUNNING,),
     ServiceOperation.RESTART: (_S.RUNNING,),
     ServiceOperation.DELETE: (_S.RUNNING, _S.STOPPED, _S.UNAVAILABLE),
+}
+
+
+# The task each operation starts (a new service's creation starts CREATE).
+TEMPLATES: dict[ServiceOperation, TaskTemplate] = {
+    ServiceOperation.UPGRADE: UPGRADE,
+    ServiceOperation.START: START,
+    ServiceOperation.STOP: STOP,
+    ServiceOperation.RESTART: RESTART,
+    ServiceOperation.DELETE: DELETE,
+}
+
+# What the service record says while a task of each template runs: the engine sets it at every
+# claim; the run's outcome then records what the host really is.
+TRANSITIONAL: dict[str, ServiceStatus] = {
+    UPGRADE.key: _S.UPGRADING,
+    CREATE.key: _S.CREATING,
+    START.key: _S.STARTING,
+    STOP.key: _S.STOPPING,
+    RESTART.key: _S.RESTARTING,
+    DELETE.key: _S.DELETING,
 }
 
 

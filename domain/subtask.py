@@ -45,6 +45,19 @@ class Subtask:
     def has_started(self) -> bool:
         return self.attempt > 0
 
+    def log(self, line: str) -> None:
+        if self.runs:
+            self.runs[-1].lines.append(line)
+
+    def end_run(self, now: datetime, lines: list[str]) -> None:
+        self.finish_time = now
+        for line in lines:
+            self.log(line)
+
+    def rerun(self, operation: Operation) -> None:
+        self.operation = operation
+        self.run_time += 1
+
     def to_dict(self) -> dict[str, Any]:
         data = dict(vars(self))
         data["runs"] = [vars(run) for run in self.runs]
@@ -111,3 +124,8 @@ def task_status(statuses: tuple[SubtaskStatus, ...]) -> TaskStatus:
 
 
 _STATUS_OF: dict[tuple[SubtaskStatus, ...], TaskStatus] = {}
+
+
+def finished_at(finished: bool, finish_time: datetime | None, now: datetime) -> datetime | None:
+    """A task's finish time after an event at `now`: kept while it stays finished."""
+    return None if not finished else (finish_time or now)

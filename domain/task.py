@@ -7,12 +7,13 @@ of the state, so a replay rebuilds exactly the same task.
 
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
-from domain import dag, rules, task_apply
+from domain import dag, rules
+from domain.caller import Caller
 from domain.enums import FailureReason, Operation, SubtaskStatus, TaskStatus
 from domain.errors import (
     DomainError,
@@ -23,7 +24,7 @@ from domain.errors import (
 )
 from domain.ids import task_uuid
 from domain.steering import SUBTASK_OPERATIONS, allowed_task_operations, blamed_guard, task_guards
-from domain.subtask import Subtask, task_status
+from domain.subtask import LogRun, Subtask, finished_at, task_status
 
 _S = SubtaskStatus
 
@@ -33,6 +34,7 @@ class Task(Aggregate):
 
     class Event(Aggregate.Event):
         TOPIC = "arbiter:Task.Event"
+        VERB: ClassVar[str]  # what the audit log says the actor did
         actor: str
         trace_id: str
 
@@ -53,6 +55,7 @@ class Task(Aggregate):
 
     class Created(Event, Aggregate.Created):
         TOPIC = "arbiter:TaskCreated"
+        VERB = "created task"
         task_id: int
         name: str
         template: str
@@ -63,15 +66,35 @@ class Task(Aggregate):
         client_token: str | None
 
         def apply(self, aggregate: "Task") -> None:
-            task_apply.on_created(aggregate, self)
+            aggregate.task_id = self.task_id
+            aggregate.name = self.name
+            aggregate.template = self.template
+            aggregate.service_id = self.service_id
+            aggregate.params = dict(self.params)
+            aggregate.subtasks = [Subtask.from_spec(spec) for spec in self.subtasks]
+            aggregate.creator = self.actor
+            aggregate.executor = self.executor
+            aggregate.trace_id = self.trace_id
+            aggregate.client_token = self.client_token
+            aggregate.operation = Operation.EXECUTE
+            aggregate.start_time = self.timestamp
+            aggregate.finish_time = None
 
     class SubtaskEvent(Event):
         """Since version 2 a subtask event records the transition it made, as the rules of its
         day decided it: its subtask's status and the task's, before and after. Readers (the
-        audit log) take them from here; the aggregate still derives its state from the rules."""
+        audit log) take them from here; the aggregate still derives its state from the rules.
+
+        Each event class says what it means: the rule table's trigger it pulls (`trigger`), the
+        task's operation after it (`TASK_OPERATION`, None: unchanged), the words of the audit log
+        (`VERB`) and what it writes into its subtask besides the status (`record`). The Task
+        and its sketch (domain/task_sketch.py) both move by `plan`."""
 
         TOPIC = "arbiter:Task.SubtaskEvent"
         class_version = 2
+        TRIGGER: ClassVar[str]
+        TASK_OPERATION: ClassVar[Operation | None] = None
+        STARTS_A_RUN: ClassVar[bool] = False  # the subtask has run once this event happened
         subtask_id: int
         status_before: str | None
         status_after: str | None
@@ -83,54 +106,165 @@ class Task(Aggregate):
             # Not known from the event alone: readers fold the task to find them.
             state.update(dict.fromkeys(_SUBTASK_TRANSITION))
 
+        @property
+        def trigger(self) -> str:
+            return self.TRIGGER
+
+        @classmethod
+        def plan(
+            cls,
+            trigger: str,
+            ident: int,
+            shape: dag.Shape,
+            statuses: dag.Statuses,
+            operation: Operation,
+            at: int,
+        ) -> tuple[Operation, dag.Plan]:
+            """The task's operation after the event, and its plan: its subtask's new status,
+            the moves that follow, and every status after them. The direction of the walk is
+            the task's before and after the event (a subtask retry turns the task forward)."""
+            after = cls.TASK_OPERATION or operation
+            direction = (operation is Operation.ROLLBACK, after is Operation.ROLLBACK)
+            plan = dag.plan(ident, shape, statuses, direction, at, trigger)
+            assert plan.dest is not None, f"{cls.__name__} is not allowed from {statuses[at]}"
+            return after, plan
+
         def apply(self, aggregate: "Task") -> None:
-            task_apply.on_subtask_event(aggregate, self)
+            subtask = aggregate.subtask(self.subtask_id)
+            operation, plan = aggregate.subtask_plan(type(self), self.trigger, self.subtask_id)
+            self.record(subtask)
+            aggregate.operation = operation
+            subtask.status = cast(SubtaskStatus, plan.dest)  # `plan` checked it
+            aggregate.move(plan.moves, self.timestamp)
+
+        def record(self, subtask: Subtask) -> None:
+            """What the event writes into its subtask besides its status: none by default."""
 
     class SubtaskStarted(SubtaskEvent):
         """A worker claimed the subtask (or took it over from a lost executor)."""
 
         TOPIC = "arbiter:SubtaskStarted"
+        STARTS_A_RUN = True
+        VERB = "started"
         attempt: int
         executor: str
         took_over_from: str | None
 
+        @staticmethod
+        def trigger_of(took_over: bool) -> str:
+            return "take_over" if took_over else "claim"
+
+        @property
+        def trigger(self) -> str:
+            return self.trigger_of(self.took_over_from is not None)
+
+        def record(self, subtask: Subtask) -> None:
+            lost, executor, attempt = self.took_over_from, self.executor, self.attempt
+            if lost is None:
+                subtask.start_time = self.timestamp
+                subtask.finish_time = None
+                subtask.runs.append(LogRun(subtask.operation, self.timestamp))
+                subtask.log(f"started on {executor} (attempt {attempt})")
+            else:
+                subtask.log(
+                    f"executor {lost} was lost; taken over by {executor} (attempt {attempt})"
+                )
+            subtask.attempt = attempt
+            subtask.executor = executor
+
     class SubtaskSucceeded(SubtaskEvent):
         TOPIC = "arbiter:SubtaskSucceeded"
+        TRIGGER = "succeed"
+        VERB = "finished"
         attempt: int
         log: list[str]
+
+        def record(self, subtask: Subtask) -> None:
+            subtask.end_run(self.timestamp, self.log)
 
     class SubtaskRolledBack(SubtaskEvent):
         """The subtask's undo succeeded: it is back to PENDING."""
 
         TOPIC = "arbiter:SubtaskRolledBack"
+        TRIGGER = "succeed"
+        VERB = "undid"
         attempt: int
         log: list[str]
 
+        def record(self, subtask: Subtask) -> None:
+            subtask.end_run(self.timestamp, self.log)
+
     class SubtaskFailed(SubtaskEvent):
         TOPIC = "arbiter:SubtaskFailed"
+        VERB = "failed"
         attempt: int
         reason: str  # a FailureReason value
         log: list[str]
 
+        @staticmethod
+        def trigger_of(reason: str) -> str:
+            return "time_out" if reason == FailureReason.TIMEOUT else "fail"
+
+        @property
+        def trigger(self) -> str:
+            return self.trigger_of(self.reason)
+
+        def record(self, subtask: Subtask) -> None:
+            subtask.end_run(self.timestamp, self.log)
+            if self.reason == FailureReason.TIMEOUT:
+                subtask.operation = Operation.CANCEL
+                subtask.log(f"timed out after {subtask.timeout} s and was interrupted")
+
     class SubtaskCancelRequested(SubtaskEvent):
         TOPIC = "arbiter:SubtaskCancelRequested"
+        TRIGGER = "request_cancel"
+        VERB = "asked to cancel"
+
+        def record(self, subtask: Subtask) -> None:
+            subtask.operation = Operation.CANCEL
+            subtask.log(f"cancel requested by {self.actor}")
 
     class SubtaskCancelled(SubtaskEvent):
         TOPIC = "arbiter:SubtaskCancelled"
+        TRIGGER = "confirm_cancel"
+        VERB = "cancelled"
         attempt: int
         log: list[str]
 
+        def record(self, subtask: Subtask) -> None:
+            subtask.end_run(self.timestamp, [*self.log, "cancelled"])
+
     class SubtaskSkipped(SubtaskEvent):
         TOPIC = "arbiter:SubtaskSkipped"
+        TRIGGER = "skip"
+        VERB = "skipped"
+
+        def record(self, subtask: Subtask) -> None:
+            subtask.operation = Operation.SKIP
+            subtask.finish_time = self.timestamp
+            subtask.runs.append(
+                LogRun(Operation.SKIP, self.timestamp, [f"skipped by {self.actor}"])
+            )
 
     class SubtaskRetried(SubtaskEvent):
         TOPIC = "arbiter:SubtaskRetried"
+        TRIGGER = "retry"
+        TASK_OPERATION = Operation.RETRY
+        VERB = "retried"
+
+        def record(self, subtask: Subtask) -> None:
+            subtask.rerun(Operation.RETRY)
 
     class TaskEvent(Event):
-        """Since version 2 a task event records the task's status before and after it."""
+        """Since version 2 a task event records the task's status before and after it.
+
+        Each event class says what it means: the task's operation after it (`TASK_OPERATION`)
+        and the trigger it pulls on every FAILED subtask (`TRIGGER`): `plan`."""
 
         TOPIC = "arbiter:Task.TaskEvent"
         class_version = 2
+        TASK_OPERATION: ClassVar[Operation]
+        TRIGGER: ClassVar[str]
         task_status_before: str | None
         task_status_after: str | None
 
@@ -138,14 +272,39 @@ class Task(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.update(dict.fromkeys(_TASK_TRANSITION))
 
+        @classmethod
+        def plan(cls, ident: int, shape: dag.Shape, statuses: dag.Statuses) -> dag.Plan:
+            """The trigger moves every FAILED subtask the rules let it move, then the task
+            settles in its new direction."""
+            rolling_back = cls.TASK_OPERATION is Operation.ROLLBACK
+            return dag.whole_task(ident, shape, statuses, cls.TRIGGER, rolling_back)
+
         def apply(self, aggregate: "Task") -> None:
-            task_apply.on_task_event(aggregate, self)
+            ident, shape = aggregate.shape()
+            plan = self.plan(ident, shape, aggregate.statuses())
+            self.record(aggregate)
+            aggregate.operation = self.TASK_OPERATION
+            aggregate.move(plan.moves, self.timestamp)
+
+        def record(self, aggregate: "Task") -> None:
+            """What the event writes into the subtasks besides their statuses: none by default."""
 
     class TaskRetried(TaskEvent):
         TOPIC = "arbiter:TaskRetried"
+        TASK_OPERATION = Operation.RETRY
+        TRIGGER = "retry"
+        VERB = "retried task"
 
     class RollbackStarted(TaskEvent):
         TOPIC = "arbiter:RollbackStarted"
+        TASK_OPERATION = Operation.ROLLBACK
+        TRIGGER = "undo"
+        VERB = "started the rollback of task"
+
+        def record(self, aggregate: "Task") -> None:
+            for subtask in aggregate.subtasks:
+                if subtask.status in (_S.SUCCESSFUL, _S.FAILED):
+                    subtask.operation = Operation.ROLLBACK
 
     # ---- state ---------------------------------------------------------------------------
 
@@ -179,8 +338,7 @@ class Task(Aggregate):
         subtasks: list[dict[str, Any]],
         executor: str,
         client_token: str | None,
-        actor: str,
-        trace_id: str,
+        caller: Caller,
     ) -> "Task":
         return cls._create(
             cls.Created,
@@ -193,8 +351,8 @@ class Task(Aggregate):
             subtasks=subtasks,
             executor=executor,
             client_token=client_token,
-            actor=actor,
-            trace_id=trace_id,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
 
     @property
@@ -241,33 +399,31 @@ class Task(Aggregate):
     # ---- commands: check the rules, then record --------------------------------------------
 
     def start_subtask(
-        self, subtask_id: int, executor: str, actor: str, trace_id: str, *, took_over: bool = False
+        self, subtask_id: int, executor: str, caller: Caller, *, took_over: bool = False
     ) -> int:
         """Claim a READY subtask (or take over a RUNNING one); returns the new attempt number."""
-        subtask = self._allowed(subtask_id, "take_over" if took_over else "claim")
+        trigger = self.SubtaskStarted.trigger_of(took_over)
+        subtask = self._allowed(subtask_id, trigger)
         previous = subtask.executor if took_over else None
         attempt = subtask.attempt + 1
         self._record(
             self.SubtaskStarted,
             subtask_id,
-            "take_over" if took_over else "claim",
+            trigger,
+            caller,
             attempt=attempt,
             executor=executor,
             took_over_from=previous,
-            actor=actor,
-            trace_id=trace_id,
         )
         return attempt
 
     def complete_subtask(
-        self, subtask_id: int, attempt: int, log: list[str], actor: str, trace_id: str
+        self, subtask_id: int, attempt: int, log: list[str], caller: Caller
     ) -> None:
         self._fenced(subtask_id, attempt)
         self._allowed(subtask_id, "succeed")
         event = self.SubtaskRolledBack if self.rolling_back else self.SubtaskSucceeded
-        self._record(
-            event, subtask_id, "succeed", attempt=attempt, log=log, actor=actor, trace_id=trace_id
-        )
+        self._record(event, subtask_id, "succeed", caller, attempt=attempt, log=log)
 
     def fail_subtask(
         self,
@@ -275,72 +431,61 @@ class Task(Aggregate):
         attempt: int,
         reason: FailureReason,
         log: list[str],
-        actor: str,
-        trace_id: str,
+        caller: Caller,
     ) -> None:
         self._fenced(subtask_id, attempt)
-        trigger = "time_out" if reason is FailureReason.TIMEOUT else "fail"
+        trigger = self.SubtaskFailed.trigger_of(reason)
         self._allowed(subtask_id, trigger)
         self._record(
             self.SubtaskFailed,
             subtask_id,
             trigger,
+            caller,
             attempt=attempt,
             reason=reason.value,
             log=log,
-            actor=actor,
-            trace_id=trace_id,
         )
 
-    def request_cancel(self, subtask_id: int, actor: str, trace_id: str) -> None:
+    def request_cancel(self, subtask_id: int, caller: Caller) -> None:
         self._allowed(subtask_id, "request_cancel")
-        self._record(
-            self.SubtaskCancelRequested,
-            subtask_id,
-            "request_cancel",
-            actor=actor,
-            trace_id=trace_id,
-        )
+        self._record(self.SubtaskCancelRequested, subtask_id, "request_cancel", caller)
 
-    def confirm_cancel(
-        self, subtask_id: int, attempt: int, log: list[str], actor: str, trace_id: str
-    ) -> None:
+    def confirm_cancel(self, subtask_id: int, attempt: int, log: list[str], caller: Caller) -> None:
         """The cancel hook ran (or the canceling executor was lost): the subtask ends FAILED."""
         self._fenced(subtask_id, attempt)
         self._allowed(subtask_id, "confirm_cancel")
         self._record(
-            self.SubtaskCancelled,
-            subtask_id,
-            "confirm_cancel",
-            attempt=attempt,
-            log=log,
-            actor=actor,
-            trace_id=trace_id,
+            self.SubtaskCancelled, subtask_id, "confirm_cancel", caller, attempt=attempt, log=log
         )
 
-    def skip_subtask(self, subtask_id: int, actor: str, trace_id: str) -> None:
+    def skip_subtask(self, subtask_id: int, caller: Caller) -> None:
         self._allowed(subtask_id, "skip")
-        self._record(self.SubtaskSkipped, subtask_id, "skip", actor=actor, trace_id=trace_id)
+        self._record(self.SubtaskSkipped, subtask_id, "skip", caller)
 
-    def retry_subtask(self, subtask_id: int, actor: str, trace_id: str) -> None:
+    def retry_subtask(self, subtask_id: int, caller: Caller) -> None:
         self._allowed(subtask_id, "retry")
-        self._record(self.SubtaskRetried, subtask_id, "retry", actor=actor, trace_id=trace_id)
+        self._record(self.SubtaskRetried, subtask_id, "retry", caller)
 
-    def retry(self, actor: str, trace_id: str) -> None:
+    def retry(self, caller: Caller) -> None:
         self._task_allowed("retry")
-        self._record_task(self.TaskRetried, actor=actor, trace_id=trace_id)
+        self._record_task(self.TaskRetried, caller)
 
-    def rollback(self, actor: str, trace_id: str) -> None:
+    def rollback(self, caller: Caller) -> None:
         self._task_allowed("rollback")
-        self._record_task(self.RollbackStarted, actor=actor, trace_id=trace_id)
+        self._record_task(self.RollbackStarted, caller)
 
     def _record(
-        self, event_class: type["Task.SubtaskEvent"], subtask_id: int, trigger: str, **fields: Any
+        self,
+        event_class: type["Task.SubtaskEvent"],
+        subtask_id: int,
+        trigger: str,
+        caller: Caller,
+        **fields: Any,
     ) -> None:
         """Trigger a subtask event that records the transition it makes (the same plan its
         `apply` will follow)."""
         statuses, at = self.statuses(), self.indexes().index_of[subtask_id]
-        _, plan = self.subtask_plan(event_class.__name__, trigger, subtask_id)
+        _, plan = self.subtask_plan(event_class, trigger, subtask_id)
         self.trigger_event(
             event_class,
             subtask_id=subtask_id,
@@ -348,14 +493,17 @@ class Task(Aggregate):
             status_after=str(plan.dest),
             task_status_before=str(task_status(statuses)),
             task_status_after=str(task_status(plan.after)),
+            actor=caller.actor,
+            trace_id=caller.trace_id,
             **fields,
         )
 
-    def subtask_plan(self, kind: str, trigger: str, subtask_id: int) -> tuple[Operation, dag.Plan]:
-        """What a subtask event of class `kind` does to this task: its operation and plan."""
+    def subtask_plan(
+        self, event_class: type["Task.SubtaskEvent"], trigger: str, subtask_id: int
+    ) -> tuple[Operation, dag.Plan]:
+        """What a subtask event of `event_class` does to this task: its operation and plan."""
         indexes = self.indexes()
-        return task_apply.subtask_event_plan(
-            kind,
+        return event_class.plan(
             trigger,
             indexes.shape_id,
             indexes.shape,
@@ -364,16 +512,27 @@ class Task(Aggregate):
             indexes.index_of[subtask_id],
         )
 
-    def _record_task(self, event_class: type["Task.TaskEvent"], **fields: Any) -> None:
+    def _record_task(self, event_class: type["Task.TaskEvent"], caller: Caller) -> None:
         ident, shape = self.shape()
         statuses = self.statuses()
-        _, plan = task_apply.task_event_plan(event_class.__name__, ident, shape, statuses)
+        plan = event_class.plan(ident, shape, statuses)
         self.trigger_event(
             event_class,
             task_status_before=str(task_status(statuses)),
             task_status_after=str(task_status(plan.after)),
-            **fields,
+            actor=caller.actor,
+            trace_id=caller.trace_id,
         )
+
+    def move(self, moves: tuple[dag.Move, ...], now: datetime) -> None:
+        """The consequences an event's plan sets moving (scheduling, the rollback walk), and
+        the task's finish time after them. Called by the events' `apply`."""
+        for move in moves:
+            subtask = self.subtasks[move.at]
+            subtask.status = move.dest
+            if move.trigger in _RERUNS:
+                subtask.rerun(_RERUNS[move.trigger])
+        self.finish_time = finished_at(self.is_finished, self.finish_time, now)
 
     # ---- rule checks ---------------------------------------------------------------------
 
@@ -454,6 +613,7 @@ class Task(Aggregate):
 
 
 _STATUS = attrgetter("status")
+_RERUNS = {"retry": Operation.RETRY, "undo": Operation.ROLLBACK}  # moves that run a step again
 _TASK_TRANSITION = ("task_status_before", "task_status_after")
 _SUBTASK_TRANSITION = ("status_before", "status_after", *_TASK_TRANSITION)
 

@@ -1,23 +1,21 @@
 """A task as its lists and its audit log see it: statuses, direction and times, without the
 subtasks' logs, attempts and executors.
 
-Folded from the same events as the Task aggregate, through the same functions (domain.dag for
-every status, task_apply for the operation and the finish time), at a fraction of the cost: the
+Folded from the same events as the Task aggregate, through the same plans (each event's `plan`
+over domain.dag for every status and the operation), at a fraction of the cost: the
 views fold sketches, not aggregates. The model explorer checks, on every transition it reaches,
 that the sketch folded from a command's events equals the sketch of the aggregate after it.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from domain import dag, task_apply
+from domain import dag
 from domain.enums import Operation, SubtaskStatus, TaskStatus
 from domain.steering import allowed_task_operations
-from domain.subtask import task_status
-
-if TYPE_CHECKING:
-    from domain.task import Task
+from domain.subtask import finished_at, task_status
+from domain.task import Task
 
 
 @dataclass(slots=True)
@@ -88,7 +86,7 @@ class TaskSketch:
         )
 
     @classmethod
-    def of(cls, task: "Task") -> "TaskSketch":
+    def of(cls, task: Task) -> "TaskSketch":
         """The sketch of an aggregate (a view's fold starts from one when its cache misses)."""
         indexes = task.indexes()
         version = task.version
@@ -113,30 +111,25 @@ class TaskSketch:
             index_of=indexes.index_of,
         )
 
-    def apply(self, event: Any) -> None:
-        """Move on by one of the Task's events (the same events Task applies)."""
-        kind = type(event).__name__
-        if hasattr(event, "subtask_id"):
-            self._subtask_event(kind, event)
-        else:
-            self.operation, plan = task_apply.task_event_plan(
-                kind, self.shape_id, self.shape, self.statuses
+    def apply(self, event: Task.SubtaskEvent | Task.TaskEvent) -> None:
+        """Move on by one of the Task's events after its creation, as Task applies it."""
+        # One method, the event's meaning read off its class: a rebuild runs this per event.
+        if isinstance(event, _SUBTASK_EVENT):
+            kind = type(event)
+            at = self.index_of[event.subtask_id]
+            self.operation, plan = kind.plan(
+                event.trigger, self.shape_id, self.shape, self.statuses, self.operation, at
             )
-            self.statuses = plan.after
-        self.finish_time = task_apply.finished_at(
+            if kind.STARTS_A_RUN and not self.started[at]:
+                self.started = (*self.started[:at], True, *self.started[at + 1 :])
+        else:
+            self.operation = event.TASK_OPERATION
+            plan = event.plan(self.shape_id, self.shape, self.statuses)
+        self.statuses = plan.after
+        self.finish_time = finished_at(
             self.status is not TaskStatus.RUNNING, self.finish_time, event.timestamp
         )
         self.version = event.originator_version
-
-    def _subtask_event(self, kind: str, event: Any) -> None:
-        at = self.index_of[event.subtask_id]
-        trigger = task_apply.trigger_of(event)
-        self.operation, plan = task_apply.subtask_event_plan(
-            kind, trigger, self.shape_id, self.shape, self.statuses, self.operation, at
-        )
-        self.statuses = plan.after
-        if kind == "SubtaskStarted" and not self.started[at]:
-            self.started = (*self.started[:at], True, *self.started[at + 1 :])
 
 
 def creation_status(event: Any) -> TaskStatus:
@@ -148,4 +141,5 @@ def _creation_statuses(specs: list[dict[str, Any]]) -> dag.Statuses:
     return tuple(_STATUS_BY_VALUE[s["status"]] for s in specs)
 
 
-_STATUS_BY_VALUE = {s.value: s for s in SubtaskStatus}  # SubtaskStatus(v) is ten times slower
+_STATUS_BY_VALUE = {s.value: s for s in SubtaskStatus}
+_SUBTASK_EVENT = Task.SubtaskEvent  # SubtaskStatus(v) is ten times slower

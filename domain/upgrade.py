@@ -3,15 +3,10 @@
 from collections.abc import Iterable
 from typing import Any
 
-from domain.errors import FieldError, IllegalArgument
-from domain.inventory import Host, Package
+from domain.inventory import Host, Package, check_registered, rpm_rejected
 from domain.rpm import RpmName, Version
 from domain.service import ArbitrationService
 from domain.service_lifecycle import ServiceOperation, check
-
-
-def _rejected(rpm_name: str, message: str) -> IllegalArgument:
-    return IllegalArgument(message, [FieldError("rpmName", rpm_name, message)])
 
 
 def check_upgrade(
@@ -20,21 +15,18 @@ def check_upgrade(
     """The target rpm, once every precondition holds; otherwise the first one that fails."""
     target = RpmName.parse(rpm_name)
     check(service, ServiceOperation.UPGRADE)
-    if package is None:
-        raise _rejected(rpm_name, f"rpm {rpm_name} is not in the software package registry")
+    check_registered(target, package)
     refusal = package_refusal(service, host, target)
     if refusal is not None:
-        raise _rejected(rpm_name, refusal)
+        raise rpm_rejected(target, refusal)
     return target
 
 
 def package_refusal(service: ArbitrationService, host: Host, target: RpmName) -> str | None:
     """Why the service cannot move to `target` (architecture, version), or None if it can."""
-    if target.architecture != host.architecture:
-        return (
-            f"rpm {target.name} is built for {target.architecture} but host {host.ip_address} "
-            f"is {host.architecture}"
-        )
+    refusal = host.rpm_refusal(target)
+    if refusal is not None:
+        return refusal
     current = Version.parse(service.software_version)
     if not current < target.version:
         return f"rpm version {target.version} is not newer than the current version {current}"

@@ -1,1 +1,2 @@
-"""Everything that touches the outside: the event store, use cases, the engine, projections."""
+"""Everything that touches the outside, in rooms (docs/architecture.md): use_cases, engine,
+projections, persistence, the simulated host agent and its client."""

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.app import ArbiterApp
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
 from tests.stores import store_of
 
 STORES = ["sqlite", "postgres"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from infrastructure.store import StoreConfig, postgres_store, sqlite_store
+from infrastructure.persistence.store import StoreConfig, postgres_store, sqlite_store
 
 POSTGRES_URL = os.environ.get("ARBITER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from domain import dag, rules, steering, subtask, task, task_apply
-from domain.enums import Operation, SubtaskStatus, TaskStatus
+from domain import dag, rules, runs, steering, subtask, task
+from domain.caller import Caller
+from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
 
 _S = SubtaskStatus
 ROOT = Path(__file__).resolve().parent.parent  # the subprocesses import `tools` from here
@@ -26,6 +27,7 @@ def _retable(edit: Callable[[list[dict[str, Any]]], None]) -> None:
     table = copy.deepcopy(rules.SUBTASK_TRANSITIONS)
     edit(table)
     rules.SUBTASK_RULES = rules._machine(SubtaskStatus, table)
+    dag.forget()  # answers of the old table
 
 
 def _rule(table: list[dict[str, Any]], trigger: str, source: object) -> dict[str, Any]:
@@ -163,9 +165,9 @@ def finished_task_can_be_retried() -> None:
 def refused_retry_bumps_run_time() -> None:
     retry = task.Task.retry_subtask
 
-    def leaky(self: task.Task, subtask_id: int, actor: str, trace_id: str) -> None:
+    def leaky(self: task.Task, subtask_id: int, caller: Caller) -> None:
         self.subtask(subtask_id).run_time += 1
-        retry(self, subtask_id, actor, trace_id)
+        retry(self, subtask_id, caller)
 
     task.Task.retry_subtask = leaky  # type: ignore[method-assign]
 
@@ -173,23 +175,22 @@ def refused_retry_bumps_run_time() -> None:
 def retry_bumps_run_time_outside_its_event() -> None:
     retry = task.Task.retry_subtask
 
-    def sneaky(self: task.Task, subtask_id: int, actor: str, trace_id: str) -> None:
-        retry(self, subtask_id, actor, trace_id)
+    def sneaky(self: task.Task, subtask_id: int, caller: Caller) -> None:
+        retry(self, subtask_id, caller)
         self.subtask(subtask_id).run_time += 1  # a replay would not do this
 
     task.Task.retry_subtask = sneaky  # type: ignore[method-assign]
 
 
 def task_retry_skips_run_time() -> None:
-    on_task_event = task_apply.on_task_event
+    apply = task.Task.TaskRetried.apply
 
-    def forgetful(aggregate: task.Task, event: Any) -> None:
-        on_task_event(aggregate, event)
-        if type(event).__name__ == "TaskRetried":
-            for sub in aggregate.subtasks:
-                sub.run_time -= sub.operation is Operation.RETRY
+    def forgetful(event: task.Task.TaskRetried, aggregate: task.Task) -> None:
+        apply(event, aggregate)
+        for sub in aggregate.subtasks:
+            sub.run_time -= sub.operation is Operation.RETRY
 
-    task_apply.on_task_event = forgetful  # type: ignore[assignment]
+    task.Task.TaskRetried.apply = forgetful  # type: ignore[method-assign]
 
 
 def task_status_recorded_unchanged() -> None:
@@ -202,6 +203,21 @@ def task_status_recorded_unchanged() -> None:
         trigger(self, event_class, **fields)
 
     task.Task.trigger_event = careless  # type: ignore[method-assign]
+
+
+def outcome_ignores_a_pending_cancel() -> None:
+    # A run that ends while its cancel is asked records what it did, not the cancel.
+    runs.recorded_as = lambda outcome, canceling: outcome
+
+
+def engine_forgets_the_release() -> None:
+    # A task the engine finishes keeps its service bound.
+    runs.owes_release = lambda task, service: False
+
+
+def running_service_shows_no_transitional_status() -> None:
+    # The claim leaves the service in the status it had (RUNNING during an upgrade).
+    runs.TRANSITIONAL = {key: ServiceStatus.RUNNING for key in runs.TRANSITIONAL}
 
 
 def views_offer_cancel_when_retry_is_allowed() -> None:
@@ -232,6 +248,9 @@ MUTANTS: dict[str, Callable[[], None]] = {
         retry_bumps_run_time_outside_its_event,
         task_retry_skips_run_time,
         task_status_recorded_unchanged,
+        outcome_ignores_a_pending_cancel,
+        engine_forgets_the_release,
+        running_service_shows_no_transitional_status,
         views_offer_cancel_when_retry_is_allowed,
     )
 }
@@ -244,14 +263,14 @@ def run_one(name: str) -> int:
 
     if name != "none":
         MUTANTS[name]()
-    for template in EXPLORED.values():
+    for key, template in EXPLORED.items():
         try:
-            explore(template)
+            explore(template, name=key)
         except Violation as violation:
-            print(f"caught\t{violation.check}\t{template.key}\t{violation}")
+            print(f"caught\t{violation.check}\t{key}\t{violation}")
             return 0
         except Exception as error:  # a crash is a catch too, but name it
-            print(f"crashed\t{type(error).__name__}\t{template.key}\t{error}")
+            print(f"crashed\t{type(error).__name__}\t{key}\t{error}")
             return 0
     print("survived\t-\t-\t-")
     return 0

@@ -8,8 +8,8 @@ one, so under load a batch grows by itself (group commit) and an idle node adds 
 import asyncio
 
 from infrastructure.engine.batch import BatchStore, Request
-from infrastructure.engine.claims import Claim
 from infrastructure.gate import StoreGate
+from infrastructure.use_cases.engine_claims import Claim
 
 MAX_BATCH = 256  # requests per commit; more wait for the next one
 

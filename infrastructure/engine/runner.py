@@ -11,18 +11,18 @@ from dataclasses import dataclass
 
 from domain.enums import SubtaskStatus
 from domain.errors import StaleAttempt
-from infrastructure.engine.claims import Claim, Outcome
+from domain.runs import Outcome, ServiceEffect
 from infrastructure.engine.steps import (
     STEPS,
     HostAgent,
-    ServiceEffect,
     StepContext,
     StepResult,
     set_status,
     truthful_status,
 )
-from infrastructure.engine_use_cases import EngineUseCases
 from infrastructure.gate import StoreGate
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.engine_claims import Claim
 
 log = logging.getLogger(__name__)
 # Saves a run's outcome; answers the claim of the task's next subtask when it chained one.
@@ -37,7 +37,7 @@ class RunLimits:
 
 
 async def run_claim(
-    app: EngineUseCases,
+    app: ArbiterApp,
     gate: StoreGate,
     agent: HostAgent,
     claim: Claim,
@@ -87,7 +87,7 @@ class _Abandoned(Exception):
 
 
 async def _watch(
-    app: EngineUseCases,
+    app: ArbiterApp,
     gate: StoreGate,
     job: "asyncio.Future[StepResult]",
     claim: Claim,

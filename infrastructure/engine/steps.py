@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from domain.caller import Caller
 from domain.enums import ServiceStatus
+from domain.runs import ServiceEffect
 from domain.service import ArbitrationService
-from infrastructure.application import Caller
 
 AgentState = dict[str, Any]  # {"port", "state": RUNNING|STOPPED|ABSENT, "rpmName"}
 
@@ -25,9 +26,6 @@ class HostAgent(Protocol):
     async def start(self, port: int, request_id: str) -> AgentState: ...
     async def install(self, port: int, rpm_name: str, request_id: str) -> AgentState: ...
     async def uninstall(self, port: int, request_id: str) -> AgentState: ...
-
-
-ServiceEffect = Callable[[ArbitrationService, Caller], None]
 
 
 @dataclass
@@ -47,15 +45,6 @@ class StepContext:
 
 Action = Callable[[StepContext], Awaitable[StepResult]]
 
-# What the service record says while a task of each template runs.
-TRANSITIONAL = {
-    "upgrade": ServiceStatus.UPGRADING,
-    "create": ServiceStatus.CREATING,
-    "start": ServiceStatus.STARTING,
-    "stop": ServiceStatus.STOPPING,
-    "restart": ServiceStatus.RESTARTING,
-    "delete": ServiceStatus.DELETING,
-}
 # ABSENT: nothing is installed on that port (a rolled-back create): the port is free again.
 _TRUTH = {
     "RUNNING": ServiceStatus.RUNNING,
@@ -73,7 +62,7 @@ def truthful_status(state: AgentState | None) -> ServiceStatus:
 
 def set_status(status: ServiceStatus) -> ServiceEffect:
     def effect(service: ArbitrationService, caller: Caller) -> None:
-        service.change_status(status, caller.actor, caller.trace_id)
+        service.change_status(status, caller)
 
     return effect
 
@@ -145,7 +134,7 @@ async def _record_version(ctx: StepContext) -> StepResult:
         raise StepError(f"{_described(state)}; expected {rpm_name}")
 
     def effect(service: ArbitrationService, caller: Caller) -> None:
-        service.change_version(version, rpm_name, caller.actor, caller.trace_id)
+        service.change_version(version, rpm_name, caller)
 
     return StepResult([f"service version recorded as {version} ({rpm_name})"], effect)
 
@@ -154,7 +143,7 @@ async def _restore_version(ctx: StepContext) -> StepResult:
     version, rpm_name = str(ctx.params["previousVersion"]), str(ctx.params["previousRpmName"])
 
     def effect(service: ArbitrationService, caller: Caller) -> None:
-        service.change_version(version, rpm_name, caller.actor, caller.trace_id)
+        service.change_version(version, rpm_name, caller)
 
     return StepResult([f"service version restored to {version} ({rpm_name})"], effect)
 

@@ -1,8 +1,9 @@
 """The engine of one server process: heartbeats, finding work, and a bounded set of runs.
 
 Work is found without scanning the event store: Task notifications are read after the queue's
-position into a small table of unfinished tasks; this node's own saves wake the dispatcher at
-once, and a periodic sweep is the safety net for everything else (other nodes, lost wake-ups).
+position into a small table of unfinished tasks; this node's own commits wake the dispatcher at
+once (it subscribes to them), and a periodic sweep is the safety net for everything else (other
+nodes, lost wake-ups).
 """
 
 import asyncio
@@ -14,14 +15,15 @@ from collections.abc import Callable
 from uuid import UUID
 
 from domain.ids import task_uuid
-from infrastructure.engine.batch import BatchStore, Finish, Start
+from domain.runs import Outcome, ServiceEffect
+from infrastructure.engine.batch import BatchStore
 from infrastructure.engine.batcher import Batcher
-from infrastructure.engine.claims import Claim, Outcome, Work
 from infrastructure.engine.runner import RunLimits, run_claim, truth
-from infrastructure.engine.steps import HostAgent, ServiceEffect
-from infrastructure.engine_use_cases import EngineUseCases
+from infrastructure.engine.steps import HostAgent
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.engine_claims import Claim, Finish, Start, Work
 from infrastructure.waits import until_set
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 class Engine:
     def __init__(
         self,
-        app: EngineUseCases,
+        app: ArbiterApp,
         gate: StoreGate,
         agents: Callable[[str], HostAgent],
         settings: Settings,
@@ -46,7 +48,7 @@ class Engine:
         self._loops: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._last_beat = 0.0
-        self._listener: Callable[[], None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._idle: dict[UUID, int] = {}  # task -> queued version at which it offered nothing
         self._stopping = False
         self._held: set[UUID] = set()  # tasks another node's run holds (until the next full sweep)
@@ -57,11 +59,10 @@ class Engine:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
 
-        def listener() -> None:
+        def wake() -> None:
             loop.call_soon_threadsafe(self._wake.set)
 
-        self._listener = listener
-        self.app.save_listeners.append(listener)
+        self._unsubscribe = self.app.subscribe(wake)
         await self._beat()
         self._loops = [
             asyncio.create_task(self._heartbeats(), name="engine-heartbeat"),
@@ -71,8 +72,8 @@ class Engine:
     async def stop(self) -> None:
         """Stop finding and running work; interrupted subtasks are taken over after the lease."""
         self._stopping = True  # a run that outlives its cancel (it finishes saving) chains nothing
-        if self._listener is not None:
-            self.app.save_listeners.remove(self._listener)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         tasks = [*self._loops, *self.runs.values()]
         for task in tasks:
             task.cancel()
@@ -86,9 +87,6 @@ class Engine:
             b.commits,
             b.store.alone,
         )
-
-    def wake(self) -> None:
-        self._wake.set()
 
     def fenced_out(self) -> bool:
         """True once this node has not heartbeated for half a lease: it stops its runs well

@@ -34,26 +34,6 @@ COLUMNS = (
     "message",
 )
 
-# The words for each event class (the name that ends its pinned topic).
-_VERBS = {
-    "TaskCreated": "created task",
-    "SubtaskStarted": "started",
-    "SubtaskSucceeded": "finished",
-    "SubtaskRolledBack": "undid",
-    "SubtaskFailed": "failed",
-    "SubtaskCancelRequested": "asked to cancel",
-    "SubtaskCancelled": "cancelled",
-    "SubtaskSkipped": "skipped",
-    "SubtaskRetried": "retried",
-    "TaskRetried": "retried task",
-    "RollbackStarted": "started the rollback of task",
-    "ServiceRegistered": "registered arbitration service",
-    "ServiceStatusChanged": "changed the status of arbitration service",
-    "ServiceVersionChanged": "changed the version of arbitration service",
-    "ServiceTaskBound": "bound a task to arbitration service",
-    "ServiceTaskReleased": "released the task of arbitration service",
-}
-
 # (status before, status after, the task's before, the task's after): a subtask event's row is
 # about its subtask and names the task's change too; any other row is about its aggregate.
 Transition = tuple[str | None, str | None, str | None, str | None]
@@ -67,6 +47,13 @@ def operation_of(event: Aggregate.Event) -> str:
 def _operation(event_class: type[Aggregate.Event]) -> str:
     topic: str = event_class.TOPIC  # type: ignore[attr-defined]
     return topic.rpartition(":")[2]
+
+
+@cache
+def _verb(event_class: type[Aggregate.Event]) -> str:
+    """The words of a Task's or a service's event (its VERB); any other event says its name."""
+    verb: str = getattr(event_class, "VERB", None) or _operation(event_class)
+    return verb
 
 
 class AuditLog:
@@ -103,7 +90,7 @@ def _subtask_row(position: int, event: Task.SubtaskEvent, subject: TaskSubject) 
     task_was, task_now = event.task_status_before, event.task_status_after
     reason = getattr(event, "reason", None)
     message = (
-        f"{actor} {_VERBS[operation]} subtask {subtask_id} "
+        f"{actor} {_verb(type(event))} subtask {subtask_id} "
         f"'{subject.subtask_names[subtask_id]}' of task {subject.task_id}"
         f"{'' if reason is None else f' ({reason})'}"
         f"{'' if was == now else f': {was} -> {now}'}"
@@ -137,7 +124,7 @@ def _row(position: int, event: Aggregate.Event, fold: Fold) -> tuple[Any, ...]:
     subtask_id: int | None = getattr(event, "subtask_id", None)
     task_id = subject.task_id if kind == "Task" else getattr(event, "task_id", None)
     actor: str = getattr(event, "actor", "")
-    what = _what(event, operation, kind, subject, subtask_id)
+    what = _what(event, kind, subject, subtask_id)
     return (
         position,
         micros(event.timestamp),
@@ -193,10 +180,8 @@ def _folded(event: Aggregate.Event, fold: Fold) -> tuple[Transition, Any]:
     return (before[1], now[1], before[0], now[0]), after
 
 
-def _what(
-    event: Aggregate.Event, operation: str, kind: str, subject: Any, subtask_id: int | None
-) -> str:
-    verb = _VERBS.get(operation, operation)
+def _what(event: Aggregate.Event, kind: str, subject: Any, subtask_id: int | None) -> str:
+    verb = _verb(type(event))
     if subtask_id is not None:
         return _subtask_what(verb, event, subject)
     if kind == "Task":

@@ -4,7 +4,6 @@ Same database as the events on purpose: one file or schema to back up, and a vie
 tracking position commit in one local transaction (exactly once) without a second database.
 """
 
-import hashlib
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -14,9 +13,9 @@ from functools import cache
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.sql import Dialect, connect, transaction
+from infrastructure.persistence.store import StoreConfig
 
 POSITIONS = "arbiter_projection_position"
 SHAPES = "arbiter_projection_shape"  # the shape (version of its tables) each view was made in
@@ -54,34 +53,24 @@ class ViewDB:
 
     def __init__(self, store: StoreConfig) -> None:
         self.store = store
-        # Table names are ours, never user input.
-        self.prefix = f'"{store.postgres_schema}".' if store.is_postgres else ""
+        self.dialect = Dialect(store)
         self._local = threading.local()
         self._open: list[Any] = []  # every thread's connection, so that close() closes them all
         self._open_lock = threading.Lock()
 
     def table(self, name: str) -> str:
-        return f"{self.prefix}{name}"
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.store.is_postgres else sql
+        return self.dialect.table(name)
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.store.is_postgres:
-                conninfo = make_conninfo(**self.store.postgres_conninfo)
                 # A view's rows and its position commit together, so a commit lost to a crash
                 # of the server or the machine takes both back and the next catch-up redoes it:
                 # views need not wait for their commits to reach the disk (the events do).
-                conn = psycopg.connect(
-                    conninfo, autocommit=True, options="-c synchronous_commit=off"
-                )
+                conn = connect(self.store, autocommit=True, options="-c synchronous_commit=off")
             else:
-                path = self.store.sqlite_path
-                conn = sqlite3.connect(
-                    path, timeout=30, isolation_level=None, check_same_thread=False
-                )
+                conn = connect(self.store)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")  # as synchronous_commit above
                 # Debian's SQLite zeroes every freed page: views are copies of the events (kept
@@ -102,7 +91,7 @@ class ViewDB:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            cursor = self._connection().execute(self._sql(sql), tuple(params))
+            cursor = self._connection().execute(self.dialect.sql(sql), tuple(params))
             return list(cursor.fetchall())
         except Exception:
             self.reset_connection()
@@ -112,25 +101,14 @@ class ViewDB:
     def transaction(self) -> Iterator["Tx"]:
         conn = self._connection()
         try:
-            if self.store.is_postgres:
-                with conn.transaction():
-                    tx = Tx(self, conn)
-                    try:
-                        yield tx
-                        tx.flush()
-                    except BaseException as error:
-                        tx.abandon(error)  # an open COPY fails first, then all rolls back
-                        raise
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn, self.dialect):
                 tx = Tx(self, conn)
-                yield tx
-                tx.flush()
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                try:
+                    yield tx
+                    tx.flush()
+                except BaseException as error:
+                    tx.abandon(error)  # an open COPY fails first, then all rolls back
+                    raise
         except (sqlite3.Error, psycopg.Error):
             self.reset_connection()
             raise
@@ -162,17 +140,13 @@ class ViewDB:
         start together on an empty schema would otherwise race to create the same tables."""
         with self.transaction() as tx:
             if self.store.is_postgres:
-                digest = hashlib.sha256(f"{self.store.postgres_schema}/views".encode()).digest()
-                tx.execute(
-                    "SELECT pg_advisory_xact_lock(?)",
-                    (int.from_bytes(digest[:8], "big", signed=True),),
-                )
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (self.dialect.lock_key("views"),))
             tx.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.prefix}{POSITIONS} "
+                f"CREATE TABLE IF NOT EXISTS {self.table(POSITIONS)} "
                 "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
             )
             tx.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.prefix}{SHAPES} "
+                f"CREATE TABLE IF NOT EXISTS {self.table(SHAPES)} "
                 "(name TEXT PRIMARY KEY, shape INTEGER NOT NULL)"
             )
             yield tx
@@ -216,9 +190,7 @@ class Tx:
 
     @property
     def key_type(self) -> str:
-        """A 64-bit integer primary key's type: on SQLite INTEGER makes it the rowid (one
-        B-tree, not a table and an index); on PostgreSQL INTEGER is 32 bits."""
-        return "BIGINT" if self._db.store.is_postgres else "INTEGER"
+        return self._db.dialect.key_type
 
     def write(self, sql: str, params: Params, key: Hashable | None = None) -> None:
         if key is not None and key in self._keyed:
@@ -287,7 +259,7 @@ class Tx:
             rows = [p() if callable(p) else p for _, p in pending[start:end]]
             copy = self._copies.get(sql)
             if copy is None:
-                self._conn.cursor().executemany(self._db._sql(sql), rows)
+                self._conn.cursor().executemany(self._db.dialect.sql(sql), rows)
             else:
                 with self._conn.cursor().copy(copy) as stream:
                     for row in rows:
@@ -302,5 +274,5 @@ class Tx:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.flush()
-        cursor = self._conn.execute(self._db._sql(sql), tuple(params))
+        cursor = self._conn.execute(self._db.dialect.sql(sql), tuple(params))
         return list(cursor.fetchall()) if cursor.description is not None else []

@@ -114,6 +114,7 @@ def _next(before: Any, event: Aggregate.Event) -> Any:
     if isinstance(event, Task.Created):
         return TaskSketch.created(event)
     if isinstance(before, TaskSketch):
+        assert isinstance(event, Task.SubtaskEvent | Task.TaskEvent)
         before.apply(event)
         return before
     return event.mutate(before)

@@ -20,9 +20,9 @@ from yarl import URL
 from api.app import init_app
 from api.keys import ARBITER
 from api.users import hash_password, load_directory
-from infrastructure.app import ArbiterApp
+from infrastructure.persistence.store import StoreConfig
 from infrastructure.settings import Settings
-from infrastructure.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
 from tests.api.contract import assert_conforms
 from tests.api.ocp_client import Params, md5_base64, sign_request
 from tests.stores import database_url

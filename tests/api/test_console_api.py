@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from infrastructure.engine.claims import Outcome
+from domain.runs import Outcome
 from tests.api.conftest import ADMIN, NEW_RPM, NODE_ADDRESS, OPERATOR, VIEWER, Api, basic
 
 TASKS = "/api/v2/tasks/instances"

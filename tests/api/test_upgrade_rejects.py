@@ -1,5 +1,6 @@
 """Every refused upgrade answers a clear OCP error envelope, never a 500, and records nothing."""
 
+from domain.caller import Caller
 from domain.enums import ServiceStatus
 from tests.api.conftest import (
     ARM_RPM,
@@ -153,7 +154,7 @@ async def test_unknown_service_is_404(api: Api, service_id: int) -> None:
 async def test_a_service_that_is_not_running_cannot_be_upgraded(api: Api, service_id: int) -> None:
     arbiter = api.arbiter
     service = arbiter.get_service(service_id)
-    service.change_status(ServiceStatus.STOPPED, "test", "0" * 16)
+    service.change_status(ServiceStatus.STOPPED, Caller("test", "0" * 16))
     arbiter.save(service)
 
     error = await refused(api, service_id, {"rpmName": NEW_RPM})

@@ -1,9 +1,9 @@
 """Task histories driven with the domain commands and `arbiter.save` (as the engine would)."""
 
+from domain.caller import Caller
 from domain.enums import FailureReason
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
-from infrastructure.inventory import ServiceSpec
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.inventory import ServiceSpec
 
 OLD_RPM = "oceanbase-4.2.1.0-100000102023092807.el7.x86_64.rpm"
 NEW_RPM = "oceanbase-4.2.5.0-100000052024102022.el7.x86_64.rpm"
@@ -34,15 +34,13 @@ def run_step(arbiter: ArbiterApp, task_id: int, ok: bool) -> None:
     """Claim the first READY subtask and save its outcome, as one engine worker would."""
     task = arbiter.get_task(task_id)
     subtask = task.ready_subtasks()[0]
-    attempt = task.start_subtask(subtask.id, "10.0.0.1", ENGINE.actor, ENGINE.trace_id)
+    attempt = task.start_subtask(subtask.id, "10.0.0.1", ENGINE)
     arbiter.save(task)
     task = arbiter.get_task(task_id)
     if ok:
-        task.complete_subtask(subtask.id, attempt, ["done"], ENGINE.actor, ENGINE.trace_id)
+        task.complete_subtask(subtask.id, attempt, ["done"], ENGINE)
     else:
-        task.fail_subtask(
-            subtask.id, attempt, FailureReason.ERROR, ["boom"], ENGINE.actor, ENGINE.trace_id
-        )
+        task.fail_subtask(subtask.id, attempt, FailureReason.ERROR, ["boom"], ENGINE)
     arbiter.save(task)
 
 

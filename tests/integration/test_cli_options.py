@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
-from infrastructure.engine.tables import EngineTables
-from infrastructure.store import store_for
+from domain.caller import Caller
+from infrastructure.persistence.engine_tables import EngineTables
+from infrastructure.persistence.sql import SQL
+from infrastructure.persistence.store import store_for
+from infrastructure.use_cases.application import ArbiterApp
 
 NODE = "node-cli-test"
 
@@ -29,7 +30,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         app.register_host("10.0.0.2", "x86_64", "http://10.0.0.2:1", Caller("t", "0" * 16))
     finally:
         app.close()
-    EngineTables(store).heartbeat(NODE, "10.0.0.1:8080", time.time())
+    EngineTables(SQL(store)).heartbeat(NODE, "10.0.0.1:8080", time.time())
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)

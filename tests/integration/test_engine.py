@@ -5,7 +5,7 @@ from pathlib import Path
 from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
 from infrastructure.engine.agents import AgentPool
 from infrastructure.engine.worker import Engine
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
 from tests.integration.test_engine_support import (
     FAST,
     TARGET_RPM,

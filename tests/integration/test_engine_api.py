@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+from infrastructure.persistence.store import StoreConfig
 from infrastructure.settings import Settings
-from infrastructure.store import StoreConfig
 from tests.api.conftest import _USERS, ADMIN, NEW_RPM, OLD_RPM, VIEWER, Api, serving
 from tests.integration.test_engine_support import FAST, agent_server
 from tests.stores import database_url

@@ -4,16 +4,17 @@ every guarantee of an unbatched claim or outcome kept when a batch goes wrong.""
 import asyncio
 
 from api.demo import NEW_RPMS, OLD_RPM
+from domain.caller import Caller
 from domain.enums import Operation, SubtaskStatus
 from domain.errors import StaleAttempt
+from domain.runs import Outcome
 from domain.task import Task
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
-from infrastructure.engine.batch import BatchStore, Finish, Start
+from infrastructure.engine.batch import BatchStore
 from infrastructure.engine.batcher import Batcher
-from infrastructure.engine.claims import Claim, Outcome
 from infrastructure.gate import StoreGate
-from infrastructure.inventory import ServiceSpec
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.engine_claims import Claim, Finish, Start
+from infrastructure.use_cases.inventory import ServiceSpec
 
 WHO = Caller("operator", "0123456789abcdef")
 NODE, OTHER = "10.0.0.1:8080#aaaa", "10.0.0.2:8080#bbbb"

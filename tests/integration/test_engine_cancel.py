@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
 from tests.integration.test_engine_support import (
     OPERATOR,
     no_overlap,

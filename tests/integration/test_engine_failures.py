@@ -9,7 +9,7 @@ from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
 from domain.errors import RollbackProhibited
 from domain.task import Task
 from infrastructure.engine.steps import truthful_status
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
 from tests.integration.test_engine_support import (
     OPERATOR,
     TARGET_RPM,

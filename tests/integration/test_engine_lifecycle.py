@@ -7,8 +7,8 @@ import pytest
 from api.demo import NEW_RPMS, OLD_RPM
 from domain.enums import ServiceStatus, TaskStatus
 from domain.errors import ServiceBusy, ServiceStateInvalid
-from infrastructure.inventory import ServiceSpec
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
+from infrastructure.use_cases.inventory import ServiceSpec
 from tests.integration.test_engine_support import OPERATOR, Harness, running_engine
 
 

@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from api.demo import NEW_RPMS, OLD_RPM, seed
+from domain.caller import Caller
 from domain.enums import SubtaskStatus, TaskStatus
 from domain.task import Task
 from infrastructure.agent.server import start_agent
 from infrastructure.agent_client import AgentClient
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
 from infrastructure.engine.agents import AgentPool
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
+from infrastructure.persistence.store import StoreConfig
 from infrastructure.settings import Settings
-from infrastructure.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
 from tests.watchdog import watchdog
 
 R = TypeVar("R")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from eventsourcing.domain import Aggregate
 
-from infrastructure.application import ALL_AGGREGATES
+from infrastructure.use_cases.application import ALL_AGGREGATES
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 BASES = {"Event", "SubtaskEvent", "TaskEvent"}  # abstract: never stored

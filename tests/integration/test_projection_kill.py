@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from infrastructure.app import ArbiterApp
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
 from tests.integration.projection_story import retried_then_rolled_back, seed_service
 from tests.stores import database_url
 

@@ -3,9 +3,9 @@ when a process starts; a view whose shape did not change is left as it is."""
 
 from typing import Any
 
-from infrastructure.app import ArbiterApp
-from infrastructure.projections.use_cases import AuditFilter, Paged
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.queries import AuditFilter, Paged
 from tests.integration.projection_story import retried_then_rolled_back
 
 

@@ -11,10 +11,10 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
 from domain.ids import task_uuid
-from infrastructure.app import ArbiterApp
-from infrastructure.projections.use_cases import AuditFilter, Paged
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.queries import AuditFilter, Paged
 from tests.integration.projection_story import retried_then_rolled_back
-from tests.model.checks import fingerprint
+from tests.model.checks import task_fingerprint
 from tests.stores import store_of
 
 
@@ -115,7 +115,9 @@ def test_task_events_stored_before_version_2_tell_the_same_story(
                 older.recorder.select_notifications(old[0].id, 1)[0]
             )
             assert read_back.task_status_after is None  # type: ignore[attr-defined]  # upcast
-            assert fingerprint(older.get_task(task_id)) == fingerprint(arbiter.get_task(task_id))
+            assert task_fingerprint(older.get_task(task_id)) == task_fingerprint(
+                arbiter.get_task(task_id)
+            )
             assert _audit(older) == _audit(arbiter)
         finally:
             older.close()

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from domain.errors import DomainError, IllegalArgument
 from domain.ids import task_uuid
-from infrastructure.app import ArbiterApp
-from infrastructure.projections.use_cases import AuditFilter, Paged
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.queries import AuditFilter, Paged
 from tests.integration.projection_story import (
     ADMIN,
     NEW_RPM,

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from infrastructure.app import ArbiterApp
+from infrastructure.persistence.store import StoreConfig
 from infrastructure.projections.db import stamp
-from infrastructure.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
 from tests.integration.projection_story import ADMIN, NEW_RPM, run_step, seed_service
 
 TABLE = "arbiter_view_tasks"

@@ -5,11 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from domain.caller import Caller
 from domain.errors import DomainError, ServiceBusy
 from domain.task import Task
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
 from tests.integration.test_upgrade_store import NEW, WHO, seed_service
 
 THREADS = 10  # per node

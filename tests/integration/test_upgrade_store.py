@@ -1,9 +1,9 @@
 """The upgrade use case on a real store: one suite, run against SQLite and PostgreSQL."""
 
+from domain.caller import Caller
 from domain.enums import SubtaskStatus, TaskStatus
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
-from infrastructure.inventory import ServiceSpec
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.inventory import ServiceSpec
 
 OLD = "oceanbase-4.2.1.0-100000102023092807.el7.x86_64.rpm"
 NEW = "oceanbase-4.3.4.0-200000022024070119.el7.x86_64.rpm"

@@ -1,25 +1,41 @@
-"""Every engine and operator action on a Task, as a domain command to try.
+"""Every engine and operator action on a Task and its ArbitrationService, as a domain command
+to try.
 
 Whether an action is enabled is never decided here: the explorer tries the command and the
-aggregate (through the rule table) accepts or refuses it.
+domain (through the rule table) accepts or refuses it. The engine's actions go through
+domain.runs, as the engine's use cases do, so they move the service as well as the task.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from domain.enums import FailureReason
+from domain import runs
+from domain.caller import Caller
+from domain.enums import ServiceStatus
+from domain.runs import Outcome
+from domain.service import ArbitrationService
 from domain.task import Task
 
 ENGINE = "engine-node"
 OPERATOR = "operator"
 TRACE = "0123456789abcdef"
+BY_OPERATOR = Caller(OPERATOR, TRACE)
+NOBODY = "no-such-executor"  # a take-over asks for the executor it saw; a fresh subtask has none
+
+
+def unreachable_host(service: ArbitrationService, caller: Caller) -> None:
+    """The truth a failed run records when the host cannot be asked (the engine's effect)."""
+    service.change_status(ServiceStatus.UNAVAILABLE, caller)
+
+
+Run = Callable[[Task, ArbitrationService], None]
 
 
 @dataclass(frozen=True)
 class Action:
     name: str  # e.g. "claim", "skip"; the checks key their expectations on it
     subtask_id: int | None
-    run: Callable[[Task], None]
+    run: Run
 
     @property
     def label(self) -> str:
@@ -30,66 +46,67 @@ def _attempt(task: Task, sid: int) -> int:
     return task.subtask(sid).attempt
 
 
+def _outcome(sid: int, outcome: Outcome, log: list[str], stale_by: int = 0) -> Run:
+    def report(t: Task, s: ArbitrationService) -> None:
+        effect = None if outcome is Outcome.SUCCEEDED else unreachable_host
+        runs.record_outcome(t, s, sid, _attempt(t, sid) + stale_by, outcome, log, effect)
+
+    return report
+
+
 def subtask_actions(sid: int) -> list[Action]:
-    def claim(t: Task) -> None:
-        t.start_subtask(sid, ENGINE, ENGINE, TRACE)
+    def claim(t: Task, s: ArbitrationService) -> None:
+        runs.start(t, s, sid, ENGINE)
 
-    def succeed(t: Task) -> None:
-        t.complete_subtask(sid, _attempt(t, sid), ["done"], ENGINE, TRACE)
+    def take_over(t: Task, s: ArbitrationService) -> None:
+        runs.start(t, s, sid, ENGINE, lost_executor=t.subtask(sid).executor or NOBODY)
 
-    def fail(t: Task) -> None:
-        reason = FailureReason.ERROR
-        t.fail_subtask(sid, _attempt(t, sid), reason, ["boom"], ENGINE, TRACE)
+    def retry(t: Task, s: ArbitrationService) -> None:
+        t.retry_subtask(sid, BY_OPERATOR)
 
-    def time_out(t: Task) -> None:
-        reason = FailureReason.TIMEOUT
-        t.fail_subtask(sid, _attempt(t, sid), reason, [], ENGINE, TRACE)
+    def skip(t: Task, s: ArbitrationService) -> None:
+        t.skip_subtask(sid, BY_OPERATOR)
 
-    def take_over(t: Task) -> None:
-        t.start_subtask(sid, ENGINE, ENGINE, TRACE, took_over=True)
+    def cancel(t: Task, s: ArbitrationService) -> None:
+        t.request_cancel(sid, BY_OPERATOR)
 
-    def confirm_cancel(t: Task) -> None:
-        t.confirm_cancel(sid, _attempt(t, sid), ["cancel hook ran"], ENGINE, TRACE)
-
-    def retry(t: Task) -> None:
-        t.retry_subtask(sid, OPERATOR, TRACE)
-
-    def skip(t: Task) -> None:
-        t.skip_subtask(sid, OPERATOR, TRACE)
-
-    def cancel(t: Task) -> None:
-        t.request_cancel(sid, OPERATOR, TRACE)
-
-    commands = (claim, succeed, fail, time_out, take_over, confirm_cancel, retry, skip, cancel)
-    return [Action(command.__name__, sid, command) for command in commands]
+    outcomes = {
+        "succeed": _outcome(sid, Outcome.SUCCEEDED, ["done"]),
+        "fail": _outcome(sid, Outcome.FAILED, ["boom"]),
+        "time_out": _outcome(sid, Outcome.TIMED_OUT, []),
+        "confirm_cancel": _outcome(sid, Outcome.CANCELLED, ["cancel hook ran"]),
+    }
+    actions = [Action(name, sid, run) for name, run in outcomes.items()]
+    commands = (claim, take_over, retry, skip, cancel)
+    return actions + [Action(command.__name__, sid, command) for command in commands]
 
 
-def stale_outcomes(sid: int, attempt: int) -> list[Action]:
+def stale_outcomes(sid: int) -> list[Action]:
     """Outcomes reported by an attempt other than the current one: fencing must refuse each."""
     actions = []
-    for other in (attempt - 1, attempt + 1):
-
-        def succeed(t: Task, a: int = other) -> None:
-            t.complete_subtask(sid, a, ["late"], ENGINE, TRACE)
-
-        def fail(t: Task, a: int = other) -> None:
-            t.fail_subtask(sid, a, FailureReason.ERROR, ["late"], ENGINE, TRACE)
-
-        def confirm_cancel(t: Task, a: int = other) -> None:
-            t.confirm_cancel(sid, a, ["late"], ENGINE, TRACE)
-
-        actions += [Action(f"stale_{c.__name__}", sid, c) for c in (succeed, fail, confirm_cancel)]
+    for stale_by in (-1, 1):
+        for name, outcome in (
+            ("succeed", Outcome.SUCCEEDED),
+            ("fail", Outcome.FAILED),
+            ("confirm_cancel", Outcome.CANCELLED),
+        ):
+            run = _outcome(sid, outcome, ["late"], stale_by)
+            actions.append(Action(f"stale_{name}", sid, run))
     return actions
 
 
 def task_actions() -> list[Action]:
-    def retry_task(t: Task) -> None:
-        t.retry(OPERATOR, TRACE)
+    def retry_task(t: Task, s: ArbitrationService) -> None:
+        t.retry(BY_OPERATOR)
 
-    def rollback(t: Task) -> None:
-        t.rollback(OPERATOR, TRACE)
+    def rollback(t: Task, s: ArbitrationService) -> None:
+        t.rollback(BY_OPERATOR)
 
-    return [Action("retry_task", None, retry_task), Action("rollback", None, rollback)]
+    def release(t: Task, s: ArbitrationService) -> None:
+        """The engine's sweep, for a task an operator's skip finished."""
+        runs.release(t, s, None)
+
+    return [Action(c.__name__, None, c) for c in (retry_task, rollback, release)]
 
 
 def all_actions(task: Task) -> list[Action]:

@@ -8,16 +8,30 @@ they state what must hold of every reachable state and of every accepted or refu
 import copy
 from dataclasses import dataclass, replace
 
-from domain.enums import Operation, SubtaskStatus, TaskStatus
+from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
 from domain.errors import DomainError, RollbackProhibited, SkipProhibited, StaleAttempt
+from domain.service import ArbitrationService
 from domain.task import Task
 from domain.task_sketch import TaskSketch
 from tests.model.actions import Action
 
 _S = SubtaskStatus
 _ACTIVE = (_S.READY, _S.RUNNING, _S.CANCELING)
+_HELD = (_S.RUNNING, _S.CANCELING)  # a run of the engine holds the subtask
 _DONE = (_S.SUCCESSFUL, _S.FAILED)
 OPERATOR_ACTIONS = ("retry_task", "rollback", "retry", "skip")
+OUTCOMES = ("succeed", "fail", "time_out", "confirm_cancel")
+ENGINE_ACTIONS = ("claim", "take_over", *OUTCOMES)
+# What the service record says while a task of each template runs (docs/engine.md).
+_V = ServiceStatus
+TRANSITIONAL = {
+    "upgrade": _V.UPGRADING,
+    "create": _V.CREATING,
+    "start": _V.STARTING,
+    "stop": _V.STOPPING,
+    "restart": _V.RESTARTING,
+    "delete": _V.DELETING,
+}
 
 
 class Violation(AssertionError):
@@ -39,8 +53,12 @@ class Ghost:
     ran: frozenset[int] = frozenset()  # subtasks ever claimed
 
 
-def fingerprint(task: Task) -> tuple[object, ...]:
+def fingerprint(task: Task, service: ArbitrationService) -> tuple[object, ...]:
     """Everything a command could change, as immutable values (a later change cannot alter it)."""
+    return (task_fingerprint(task), service.version, service.status, service.active_task_id)
+
+
+def task_fingerprint(task: Task) -> tuple[object, ...]:
     subtasks = tuple(
         (
             (s.status, s.operation, s.run_time, s.attempt, s.executor, s.start_time, s.finish_time),
@@ -58,7 +76,8 @@ def spec_status(task: Task) -> TaskStatus:
     return TaskStatus.FAILED if _S.FAILED in statuses else TaskStatus.SUCCESSFUL
 
 
-def check_state(task: Task, ghost: Ghost) -> None:
+def check_state(task: Task, service: ArbitrationService, ghost: Ghost) -> None:
+    _check_service(task, service)
     status = spec_status(task)
     expect("status-derivation", task.status is status, f"task is {task.status}, not {status}")
     if status is TaskStatus.SUCCESSFUL:
@@ -80,14 +99,31 @@ def check_state(task: Task, ghost: Ghost) -> None:
         expect("prohibit-rollback", not passed, "a rollback runs past a prohibitRollback step")
 
 
+def _check_service(task: Task, service: ArbitrationService) -> None:
+    """The service is bound to exactly its unfinished task (a FAILED one too: it may still be
+    retried or rolled back), and shows the task's transitional status while a run holds it."""
+    bound = service.active_task_id
+    expect("service-binding", bound in (None, task.task_id), f"bound to task {bound}")
+    if task.status is not TaskStatus.SUCCESSFUL:
+        expect("service-binding", bound == task.task_id, f"a {task.status} task let it go")
+    if any(s.status in _HELD for s in task.subtasks):
+        shown = (service.status, TRANSITIONAL[task.template])
+        expect("transitional", shown[0] is shown[1], f"{_statuses(task)}: service {shown}")
+
+
 def check_refused(
-    action: Action, error: Exception, before: tuple[object, ...], after: Task
+    action: Action,
+    error: Exception,
+    before: tuple[object, ...],
+    after: Task,
+    service: ArbitrationService,
 ) -> None:
     """`before` is the fingerprint of the state the refused action was tried on."""
     check = "rejected-records-nothing"
     expect(check, isinstance(error, DomainError), f"{action.label} raised {error!r}")
-    expect(check, not after.collect_events(), f"refused {action.label} recorded events")
-    expect(check, fingerprint(after) == before, f"refused {action.label} changed the task")
+    pending = after.collect_events() + service.collect_events()
+    expect(check, not pending, f"refused {action.label} recorded events")
+    expect(check, fingerprint(after, service) == before, f"refused {action.label} changed it")
     refused = after.subtask(_sid(action)) if action.subtask_id is not None else None
     if action.name == "skip" and refused and refused.prohibit_skip and refused.status is _S.FAILED:
         expect("prohibit-skip", isinstance(error, SkipProhibited), f"{error!r}")
@@ -105,6 +141,20 @@ _ADVERTISED = {
     ("skip", True): Operation.SKIP,
     ("cancel", True): Operation.CANCEL,
 }
+
+
+def check_engine_offers(
+    task: Task, service: ArbitrationService, accepted: set[tuple[str, int | None]]
+) -> None:
+    """A run's outcome, reported by its current attempt, is always recorded (a cancel asked
+    meanwhile wins over what the run did); a SUCCESSFUL task that still holds its service
+    lets it go when the engine's sweep comes."""
+    for s in task.subtasks:
+        if s.status in _HELD:
+            missing = [o for o in OUTCOMES[:3] if (o, s.id) not in accepted]
+            expect("outcome-recorded", not missing, f"{s.id} ({s.status}) refused {missing}")
+    owed = task.status is TaskStatus.SUCCESSFUL and service.active_task_id == task.task_id
+    expect("release", owed == (("release", None) in accepted), f"owed {owed}, {accepted}")
 
 
 def check_allowed_operations(task: Task, accepted: set[tuple[str, int | None]]) -> None:
@@ -125,13 +175,21 @@ def check_allowed_operations(task: Task, accepted: set[tuple[str, int | None]]) 
     expect(check, sketched == set(task.allowed_operations()), f"sketch offers {sketched}")
 
 
-def check_accepted(action: Action, before: Task, after: Task, ghost: Ghost) -> None:
-    expect("absorbing", before.status is not TaskStatus.SUCCESSFUL, f"{action.label} after end")
+def check_accepted(
+    action: Action,
+    before: tuple[Task, ArbitrationService],
+    after: tuple[Task, ArbitrationService],
+    ghost: Ghost,
+) -> None:
+    task_before, (task_after, service_after) = before[0], after
+    was_done = task_before.status is TaskStatus.SUCCESSFUL
+    expect("absorbing", not was_done or action.name == "release", f"{action.label} after end")
     expect("fencing", not action.name.startswith("stale_"), f"{action.label} was accepted")
-    events = after.collect_events()
-    expect("rejected-records-nothing", bool(events), f"{action.label} recorded no event")
-    # What the command did must be exactly what its events do: a replay rebuilds the same task.
-    replayed = copy.deepcopy(before)
+    events = task_after.collect_events()
+    service_events = service_after.collect_events()
+    expect("rejected-records-nothing", bool(events or service_events), f"{action.label}: none")
+    # What the command did must be exactly what its events do: a replay rebuilds the same state.
+    replayed, service_replayed = copy.deepcopy(before)
     for event in events:
         was = _transition(replayed, event)
         event.mutate(replayed)
@@ -139,20 +197,32 @@ def check_accepted(action: Action, before: Task, after: Task, ghost: Ghost) -> N
         recorded = _recorded(event)
         made = was + _transition(replayed, event)
         expect("recorded", recorded == made, f"{action.label}: records {recorded}, made {made}")
+    for service_event in service_events:
+        service_event.mutate(service_replayed)
     expect(
-        "replay", fingerprint(replayed) == fingerprint(after), f"{action.label} is not its events"
+        "replay",
+        fingerprint(replayed, service_replayed) == fingerprint(*after),
+        f"{action.label} is not its events",
     )
     # The views fold sketches, not aggregates: the same events must sketch the same task.
-    sketch = TaskSketch.of(before)
+    sketch = TaskSketch.of(task_before)
     for event in events:
+        assert isinstance(event, Task.SubtaskEvent | Task.TaskEvent)
         sketch.apply(event)
-    expect("sketch", sketch == TaskSketch.of(after), f"{action.label}: {sketch} != the task's")
+    expect("sketch", sketch == TaskSketch.of(task_after), f"{action.label}: {sketch} differs")
     if action.name == "skip":
-        expect("prohibit-skip", not before.subtask(_sid(action)).prohibit_skip, action.label)
+        expect("prohibit-skip", not task_before.subtask(_sid(action)).prohibit_skip, action.label)
     if action.name == "rollback":
-        passed = any(s.prohibit_rollback and s.id in ghost.ran for s in before.subtasks)
+        passed = any(s.prohibit_rollback and s.id in ghost.ran for s in task_before.subtasks)
         expect("prohibit-rollback", not passed, "rollback accepted past a prohibitRollback step")
-    _check_effect(action, before, after)
+    ended = task_after.status is TaskStatus.SUCCESSFUL
+    if ended and action.name in (*ENGINE_ACTIONS, "release"):
+        # A task the engine finishes lets its service go in the same save.
+        expect("release", service_after.active_task_id is None, f"{action.label} kept it bound")
+    if action.name == "release":
+        expect("release", not events and was_done, f"{action.label}: {events}")
+        return
+    _check_effect(action, task_before, task_after)
 
 
 def _transition(task: Task, event: Task.Event) -> tuple[str | None, ...]:
@@ -189,8 +259,8 @@ def _check_effect(action: Action, before: Task, after: Task) -> None:
     back = _S.PENDING if after.rolling_back else _S.SUCCESSFUL
     expected: dict[str, tuple[tuple[SubtaskStatus, ...], tuple[SubtaskStatus, ...]]] = {
         "claim": ((_S.READY,), (_S.RUNNING,)),
-        "succeed": ((_S.RUNNING,), (back,)),
-        "fail": ((_S.RUNNING,), (_S.FAILED,)),
+        "succeed": ((_S.RUNNING, _S.CANCELING), (back,)),
+        "fail": ((_S.RUNNING, _S.CANCELING), (_S.FAILED,)),
         "time_out": ((_S.RUNNING, _S.CANCELING), (_S.FAILED,)),
         "take_over": ((_S.RUNNING, _S.CANCELING), (_S.RUNNING, _S.FAILED)),
         "confirm_cancel": ((_S.CANCELING,), (_S.FAILED,)),
@@ -199,13 +269,16 @@ def _check_effect(action: Action, before: Task, after: Task) -> None:
         "cancel": ((_S.RUNNING,), (_S.CANCELING,)),
     }
     sources, dests = expected[name]
+    canceled = name in OUTCOMES and b.status is _S.CANCELING
+    if canceled:  # a cancel asked while the step ran wins over whatever the run reports
+        dests = (_S.FAILED,)
     expect(check, b.status in sources, f"{action.label} from {b.status}")
     expect(check, a.status in dests, f"{action.label} from {b.status} led to {a.status}")
     if name in ("claim", "take_over") and a.status is _S.RUNNING:
         expect(check, a.attempt == b.attempt + 1, f"{action.label}: attempt {a.attempt}")
     if name == "take_over":
         expect(check, (b.status is _S.RUNNING) == (a.status is _S.RUNNING), action.label)
-    if name in ("time_out", "confirm_cancel"):
+    if name in ("time_out", "confirm_cancel") or canceled:
         expect(check, a.operation is Operation.CANCEL, f"{action.label}: {a.operation}")
     if name == "retry":
         expect(check, not before.rolling_back, "subtask retry during a rollback")
@@ -245,12 +318,13 @@ def advance(action: Action, before: Task, after: Task, ghost: Ghost) -> Ghost:
     return replace(ghost, stack=tuple(stack), ran=ran)
 
 
-def key(task: Task, ghost: Ghost, exact: bool) -> tuple[object, ...]:
+def key(task: Task, service: ArbitrationService, ghost: Ghost, exact: bool) -> tuple[object, ...]:
     """A state's identity for deduplication.
 
     By default it is what the rules can observe: the task operation, the subtask statuses, which
-    subtasks ever ran, and the completion stack (subtask operations, runTimes and attempts never
-    decide what is allowed). `exact` adds every subtask's operation and runTime.
+    subtasks ever ran, the completion stack (subtask operations, runTimes and attempts never
+    decide what is allowed), and the service's status and whether the task holds it. `exact`
+    adds every subtask's operation and runTime.
     """
     if exact:
         subtasks: tuple[object, ...] = tuple(
@@ -258,7 +332,8 @@ def key(task: Task, ghost: Ghost, exact: bool) -> tuple[object, ...]:
         )
     else:
         subtasks = tuple(s.status for s in task.subtasks)
-    return (task.operation, subtasks, ghost.stack, ghost.ran)
+    held = (service.status, service.active_task_id is not None)
+    return (task.operation, subtasks, ghost.stack, ghost.ran, held)
 
 
 def _sid(action: Action) -> int:

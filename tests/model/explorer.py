@@ -1,9 +1,11 @@
-"""Breadth-first exploration of every reachable state of a Task, in memory, over the pure domain.
+"""Breadth-first exploration of every reachable state of a Task and its ArbitrationService, in
+memory, over the pure domain.
 
-From a new task, every engine and operator action is tried on a copy of each state; the aggregate
-decides what is enabled. States are deduplicated by a canonical key and the exploration stops
-expanding a state once a subtask's runTime passes the bound. `python -m tests.model.explorer`
-prints the figures per template for the profile (docs/testing.md records them).
+From a new task bound to its service, every engine and operator action is tried on a copy of
+each state; the domain decides what is enabled. States are deduplicated by a canonical key and
+the exploration stops expanding a state once a subtask's runTime passes the bound.
+`python -m tests.model.explorer` prints the figures per template for the profile
+(docs/testing.md records them).
 """
 
 import copy
@@ -12,7 +14,11 @@ import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 
-from domain.enums import SubtaskStatus, TaskStatus
+from domain.caller import Caller
+from domain.enums import ServiceStatus, SubtaskStatus, TaskStatus
+from domain.service import ArbitrationService
+from domain.service_lifecycle import STARTS_FROM
+from domain.service_lifecycle import TEMPLATES as OPERATIONS
 from domain.subtask import chain_specs
 from domain.task import Task
 from domain.templates import TEMPLATES, UPGRADE, TaskTemplate
@@ -23,12 +29,15 @@ from tests.model.checks import Ghost, Violation, expect
 DEFAULT_BOUND = 3  # runTime <= 3: a first run and two more (retries or undos)
 
 # No shipped template forbids a skip; this variant of the upgrade does, so prohibitSkip is explored.
-NO_SKIP = TaskTemplate(
-    "upgrade-prohibit-skip",
-    UPGRADE.name,
-    tuple(replace(spec, prohibit_skip=spec.step == "install_target") for spec in UPGRADE.subtasks),
+NO_SKIP = replace(
+    UPGRADE,
+    subtasks=tuple(
+        replace(spec, prohibit_skip=spec.step == "install_target") for spec in UPGRADE.subtasks
+    ),
 )
-EXPLORED = {**TEMPLATES, NO_SKIP.key: NO_SKIP}
+EXPLORED = {**TEMPLATES, "upgrade-prohibit-skip": NO_SKIP}
+ADMIN = Caller("admin", TRACE)
+State = tuple[Task, ArbitrationService]
 
 
 @dataclass
@@ -50,6 +59,31 @@ def new_task(template: TaskTemplate) -> Task:
     return task
 
 
+def new_state(template: TaskTemplate) -> State:
+    """A new task and its service, bound to it, in the status the task's operation starts from
+    (a service being created is registered CREATING)."""
+    task = new_task(template)
+    operation = next((op for op, t in OPERATIONS.items() if t.key == template.key), None)
+    status = ServiceStatus.CREATING if operation is None else STARTS_FROM[operation][0]
+    service = ArbitrationService.register(
+        caller=ADMIN,
+        status=status,
+        service_id=task.service_id,
+        name="arbitration",
+        host_id=1,
+        svr_ip="10.0.0.9",
+        svr_port=2882,
+        install_path="/home/admin/oceanbase",
+        run_path="/home/admin/oceanbase/run",
+        run_user="admin",
+        software_version="4.2.1.0-100000102023092807",
+        rpm_name="oceanbase-4.2.1.0-100000102023092807.el7.x86_64.rpm",
+    )
+    service.bind_task(task.task_id, ADMIN)
+    service.collect_events()
+    return task, service
+
+
 def created_task(template: TaskTemplate) -> Task:
     """A new task of `template` (subtasks 101, 102, ...), its TaskCreated still pending."""
     ids = list(range(101, 101 + len(template.subtasks)))
@@ -62,55 +96,58 @@ def created_task(template: TaskTemplate) -> Task:
         subtasks=chain_specs(template, ids),
         executor="node",
         client_token=None,
-        actor="admin",
-        trace_id=TRACE,
+        caller=ADMIN,
     )
 
 
-def explore(template: TaskTemplate, bound: int = DEFAULT_BOUND, exact: bool = False) -> Stats:
+def explore(
+    template: TaskTemplate, bound: int = DEFAULT_BOUND, exact: bool = False, name: str = ""
+) -> Stats:
     began = time.perf_counter()
-    stats = Stats(template.key)
-    root = new_task(template)
+    stats = Stats(name or template.key)
     ids: dict[tuple[object, ...], int] = {}
     finished: set[int] = set()
-    queue: deque[tuple[int, Task, Ghost]] = deque()
+    queue: deque[tuple[int, State, Ghost]] = deque()
 
-    def visit(task: Task, ghost: Ghost) -> int:
-        state_key = checks.key(task, ghost, exact)
+    def visit(state: State, ghost: Ghost) -> int:
+        task, service = state
+        state_key = checks.key(task, service, ghost, exact)
         if state_key in ids:
             return ids[state_key]
-        checks.check_state(task, ghost)
+        checks.check_state(task, service, ghost)
         number = ids[state_key] = len(ids)
         if task.status is not TaskStatus.RUNNING:
             finished.add(number)
         if max(s.run_time for s in task.subtasks) <= bound:
-            queue.append((number, task, ghost))
+            queue.append((number, state, ghost))
         return number
 
-    visit(root, Ghost())
+    visit(new_state(template), Ghost())
     while queue:
-        number, task, ghost = queue.popleft()
+        number, state, ghost = queue.popleft()
+        task, service = state
         stats.expanded += 1
         successors = stats.edges.setdefault(number, set())
         operator_enabled = False
         # Actions are tried on the state itself (a refused one must leave it as it was); an
         # accepted one moves it on, so the state is restored from a pristine copy afterwards.
-        pristine, before = copy.deepcopy(task), checks.fingerprint(task)
+        pristine, before = copy.deepcopy(state), checks.fingerprint(task, service)
         accepted: set[tuple[str, int | None]] = set()
         for action in _actions(task):
             try:
-                action.run(task)
+                action.run(task, service)
             except Exception as error:  # every refusal is checked, whatever it raised
-                checks.check_refused(action, error, before, task)
+                checks.check_refused(action, error, before, task, service)
                 stats.refused += 1
                 continue
-            after, task = task, copy.deepcopy(pristine)
-            checks.check_accepted(action, task, after, ghost)
+            after, (task, service) = (task, service), copy.deepcopy(pristine)
+            checks.check_accepted(action, (task, service), after, ghost)
             stats.transitions += 1
             operator_enabled |= action.name in checks.OPERATOR_ACTIONS
             accepted.add((action.name, action.subtask_id))
-            successors.add(visit(after, checks.advance(action, task, after, ghost)))
+            successors.add(visit(after, checks.advance(action, task, after[0], ghost)))
         checks.check_allowed_operations(task, accepted)
+        checks.check_engine_offers(task, service, accepted)
         if task.status is TaskStatus.FAILED:
             stats.failed += 1
             expect("liveness-operator", operator_enabled, f"FAILED with no way out: {task}")
@@ -125,7 +162,7 @@ def _actions(task: Task) -> list[Action]:
     actions = all_actions(task)
     for s in task.subtasks:
         if s.status in (SubtaskStatus.RUNNING, SubtaskStatus.CANCELING):
-            actions += stale_outcomes(s.id, s.attempt)
+            actions += stale_outcomes(s.id)
     return actions
 
 
@@ -149,19 +186,19 @@ def main() -> int:
     """Explore per the profile (ARBITER_MODEL_PROFILE) and print the figures as a table."""
     from tests.model.profile import PROFILE
 
-    runs = [(t, PROFILE.bound, False) for t in EXPLORED.values()]
-    runs += [(EXPLORED[key], bound, True) for key, bound in PROFILE.exact.items()]
+    runs = [(key, PROFILE.bound, False) for key in EXPLORED]
+    runs += [(key, bound, True) for key, bound in PROFILE.exact.items()]
     print(f"profile {PROFILE.name}")
     print(
         "| template | key | runTime <= | states | expanded | transitions | refused "
         "| SUCCESSFUL | FAILED | seconds |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for template, bound, exact in runs:
+    for key, bound, exact in runs:
         try:
-            s = explore(template, bound, exact)
+            s = explore(EXPLORED[key], bound, exact, key)
         except Violation as violation:
-            print(f"VIOLATION in {template.key}: {violation}")
+            print(f"VIOLATION in {key}: {violation}")
             return 1
         print(
             f"| {s.template} | {'exact' if exact else 'rules'} | {bound} | {s.states} "

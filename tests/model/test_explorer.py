@@ -9,7 +9,7 @@ from tests.model.profile import PROFILE
 
 @pytest.mark.parametrize("key", sorted(EXPLORED))
 def test_every_reachable_state_keeps_the_rules(key: str) -> None:
-    stats = explore(EXPLORED[key], PROFILE.bound)
+    stats = explore(EXPLORED[key], PROFILE.bound, name=key)
     print(f"\n{stats}")
     # Exploration really ran: a FAILED state, a finished one, both ways home for a rollback.
     assert stats.states == stats.expanded
@@ -20,7 +20,7 @@ def test_every_reachable_state_keeps_the_rules(key: str) -> None:
 
 @pytest.mark.parametrize(("key", "bound"), sorted(PROFILE.exact.items()))
 def test_exact_states_up_to_the_runtime_bound(key: str, bound: int) -> None:
-    stats = explore(EXPLORED[key], bound, exact=True)
+    stats = explore(EXPLORED[key], bound, exact=True, name=key)
     print(f"\n{stats}")
     assert stats.expanded < stats.states  # the bound was reached, so it did cut
 

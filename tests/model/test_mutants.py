@@ -17,6 +17,7 @@ from tools.mutants import MUTANTS
         ("rollback_order_reversed", "undo-order"),
         ("claim_never_allowed", "liveness-finish"),
         ("task_status_recorded_unchanged", "recorded"),
+        ("outcome_ignores_a_pending_cancel", "outcome-recorded"),
         ("views_offer_cancel_when_retry_is_allowed", "allowed-operations"),
     ],
 )

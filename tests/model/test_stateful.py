@@ -1,10 +1,10 @@
 """Stateful property tests over the application and a real store (hypothesis RuleBasedStateMachine).
 
-Random interleavings of upgrades (with and without clientTokens), engine steps (domain commands
-saved through the application), operator commands (infrastructure/tasks.py), restarts (a new
-ArbiterApp on the same store) and snapshots. After every step: the live aggregate, a replay of
-its events, a snapshot-based load and a plain load are equal, and the task and service list
-views agree with the aggregates.
+Random interleavings of upgrades (with and without clientTokens), engine steps (domain.runs'
+commands on the task and its service, saved through the application), operator commands
+(infrastructure/use_cases/task_steering.py), restarts (a new ArbiterApp on the same store) and
+snapshots. After every step: the live aggregate, a replay of its events, a snapshot-based load
+and a plain load are equal, and the task and service list views agree with the aggregates.
 A refused command must have recorded nothing; the clientToken rules must hold.
 """
 
@@ -24,13 +24,13 @@ from hypothesis.stateful import (
     rule,
 )
 
+from domain.caller import Caller
 from domain.errors import ClientTokenConflict, DomainError
 from domain.ids import task_uuid
 from domain.task import Task
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
-from infrastructure.inventory import ServiceSpec
-from infrastructure.projections.use_cases import Paged
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.inventory import ServiceSpec
+from infrastructure.use_cases.queries import Paged
 from tests.model.actions import subtask_actions
 from tests.model.profile import STATEFUL
 from tests.stores import store_of
@@ -160,13 +160,15 @@ class ArbiterModel(RuleBasedStateMachine):
         head = self.app.head_position()
         for subtask_id in subtask_ids:
             task = self.app.get_task(task_id)
+            service = self.app.get_service(task.service_id)
             action = next(a for a in subtask_actions(subtask_id) if a.name == step)
             try:
-                action.run(task)
+                action.run(task, service)
             except DomainError:
-                assert not task.collect_events(), f"refused {action.label} has pending events"
+                pending = task.collect_events() + service.collect_events()
+                assert not pending, f"refused {action.label} has pending events"
                 continue
-            self.app.save(task)
+            self.app.save(task, service)
             assert self.app.head_position() > head
             self.tasks[task_id] = task
             event(f"accepted: {step}")

@@ -21,8 +21,8 @@ import pytest
 
 from api.demo import NEW_RPMS
 from domain.task import Task
-from infrastructure.app import ArbiterApp
-from infrastructure.store import postgres_store
+from infrastructure.persistence.store import postgres_store
+from infrastructure.use_cases.application import ArbiterApp
 from tests.integration.test_engine_support import no_overlap
 from tests.stores import POSTGRES_URL, fresh_postgres_schema
 from tests.system.test_cluster_support import (

@@ -9,16 +9,16 @@ import time
 
 import pytest
 
-from infrastructure.leader import Leadership, exclusive
-from infrastructure.store import StoreConfig, postgres_store
+from infrastructure.persistence.leader import Leadership, exclusive
+from infrastructure.persistence.store import StoreConfig, postgres_store
 from tests.stores import POSTGRES_URL, fresh_postgres_schema
 
 pytestmark = [pytest.mark.system, pytest.mark.postgres]
 
 HOLDER = """
 import sys, time
-from infrastructure.leader import Leadership
-from infrastructure.store import postgres_store
+from infrastructure.persistence.leader import Leadership
+from infrastructure.persistence.store import postgres_store
 lead = Leadership(postgres_store(sys.argv[1]), "projections")
 print("leads" if lead.leads() else "follows", flush=True)
 time.sleep(60)

@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from api.demo import NEW_RPMS, OLD_RPM, seed
+from domain.caller import Caller
 from domain.enums import SubtaskStatus, TaskStatus
 from domain.errors import StaleAttempt
+from domain.runs import Outcome
 from domain.task import Task
-from infrastructure.app import ArbiterApp
-from infrastructure.application import Caller
-from infrastructure.engine.claims import Claim, Outcome
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.store import StoreConfig
+from infrastructure.use_cases.application import ArbiterApp
+from infrastructure.use_cases.engine_claims import Claim
 from tests.integration.test_engine_support import no_overlap
 from tests.stores import database_url
 from tests.system.test_agent_process import agent_process, healthy

@@ -2,6 +2,7 @@
 
 import pytest
 
+from domain.caller import Caller
 from domain.enums import FailureReason, Operation, SubtaskStatus, TaskStatus
 from domain.errors import RollbackProhibited, SkipProhibited, StaleAttempt, TaskStateInvalid
 from domain.task import Task
@@ -16,7 +17,7 @@ P, R, RUN, C, F, OK = (
     SubtaskStatus.FAILED,
     SubtaskStatus.SUCCESSFUL,
 )
-WHO = ("dba", "0123456789abcdef")
+WHO = Caller("dba", "0123456789abcdef")
 PREPARE, STOP, BEGIN, INSTALL, START, VERSION, STATUS = range(101, 108)
 
 
@@ -25,15 +26,15 @@ def statuses(task: Task) -> list[SubtaskStatus]:
 
 
 def run(task: Task, sid: int) -> int:
-    return task.start_subtask(sid, "node-1", *WHO)
+    return task.start_subtask(sid, "node-1", WHO)
 
 
 def succeed(task: Task, sid: int) -> None:
-    task.complete_subtask(sid, run(task, sid), ["ok"], *WHO)
+    task.complete_subtask(sid, run(task, sid), ["ok"], WHO)
 
 
 def fail(task: Task, sid: int, reason: FailureReason = FailureReason.ERROR) -> None:
-    task.fail_subtask(sid, run(task, sid), reason, ["error"], *WHO)
+    task.fail_subtask(sid, run(task, sid), reason, ["error"], WHO)
 
 
 def failed_at_stop() -> Task:
@@ -58,7 +59,7 @@ def test_a_subtask_becomes_ready_when_its_upstream_succeeds() -> None:
     task = new_task(UPGRADE)
     run(task, PREPARE)
     assert statuses(task)[:2] == [RUN, P]
-    task.complete_subtask(PREPARE, 1, ["prepared"], *WHO)
+    task.complete_subtask(PREPARE, 1, ["prepared"], WHO)
     assert statuses(task)[:3] == [OK, R, P]
 
 
@@ -66,7 +67,7 @@ def test_the_task_status_is_derived_from_its_subtasks() -> None:
     task = failed_at_stop()
     assert task.status is TaskStatus.FAILED
     assert task.finish_time is not None
-    task.retry_subtask(STOP, *WHO)
+    task.retry_subtask(STOP, WHO)
     assert (task.status, task.finish_time) == (TaskStatus.RUNNING, None)
     for sid in range(STOP, STATUS + 1):
         succeed(task, sid)
@@ -84,7 +85,7 @@ def test_a_timed_out_subtask_fails_with_operation_cancel_and_says_so() -> None:
 
 def test_retry_task_reruns_every_failed_subtask() -> None:
     task = failed_at_stop()
-    task.retry(*WHO)
+    task.retry(WHO)
     stop = task.subtask(STOP)
     assert (stop.status, stop.operation, stop.run_time) == (R, Operation.RETRY, 2)
     assert (task.status, task.operation) == (TaskStatus.RUNNING, Operation.RETRY)
@@ -93,31 +94,31 @@ def test_retry_task_reruns_every_failed_subtask() -> None:
 def test_only_a_failed_task_can_be_retried() -> None:
     task = new_task(UPGRADE)
     with pytest.raises(TaskStateInvalid):
-        task.retry(*WHO)
+        task.retry(WHO)
 
 
 def test_a_rolled_back_task_cannot_be_retried() -> None:
     task = failed_at_stop()
-    task.rollback(*WHO)
+    task.rollback(WHO)
     fail(task, STOP)  # the undo of the stop fails: the rollback is FAILED
     assert (task.status, task.operation) == (TaskStatus.FAILED, Operation.ROLLBACK)
     with pytest.raises(TaskStateInvalid):
-        task.retry(*WHO)
+        task.retry(WHO)
     with pytest.raises(TaskStateInvalid):
-        task.retry_subtask(STOP, *WHO)
+        task.retry_subtask(STOP, WHO)
 
 
 def test_retry_subtask_only_from_failed() -> None:
     task = failed_at_stop()
     with pytest.raises(TaskStateInvalid):
-        task.retry_subtask(PREPARE, *WHO)
-    task.retry_subtask(STOP, *WHO)
+        task.retry_subtask(PREPARE, WHO)
+    task.retry_subtask(STOP, WHO)
     assert (task.subtask(STOP).status, task.subtask(STOP).run_time) == (R, 2)
 
 
 def test_skip_marks_a_failed_subtask_successful_and_the_dag_goes_on() -> None:
     task = failed_at_stop()
-    task.skip_subtask(STOP, *WHO)
+    task.skip_subtask(STOP, WHO)
     stop = task.subtask(STOP)
     assert (stop.status, stop.operation) == (OK, Operation.SKIP)
     assert statuses(task)[2] is R
@@ -129,15 +130,15 @@ def test_prohibit_skip_is_respected() -> None:
         succeed(task, sid)
     fail(task, INSTALL)
     with pytest.raises(SkipProhibited):
-        task.skip_subtask(INSTALL, *WHO)
+        task.skip_subtask(INSTALL, WHO)
     assert task.subtask(INSTALL).status is F
 
 
 def test_skip_during_a_rollback_goes_home_without_the_undo() -> None:
     task = failed_at_stop()
-    task.rollback(*WHO)
+    task.rollback(WHO)
     fail(task, STOP)
-    task.skip_subtask(STOP, *WHO)
+    task.skip_subtask(STOP, WHO)
     assert statuses(task)[:2] == [R, P]  # and the walk goes on upstream
 
 
@@ -145,11 +146,11 @@ def test_cancel_a_running_subtask() -> None:
     task = new_task(UPGRADE)
     attempt = run(task, PREPARE)
     with pytest.raises(TaskStateInvalid):
-        task.request_cancel(STOP, *WHO)
-    task.request_cancel(PREPARE, *WHO)
+        task.request_cancel(STOP, WHO)
+    task.request_cancel(PREPARE, WHO)
     assert task.subtask(PREPARE).status is C
     assert task.status is TaskStatus.RUNNING
-    task.confirm_cancel(PREPARE, attempt, ["hook ran"], *WHO)
+    task.confirm_cancel(PREPARE, attempt, ["hook ran"], WHO)
     prepare = task.subtask(PREPARE)
     assert (prepare.status, prepare.operation) == (F, Operation.CANCEL)
 
@@ -158,7 +159,7 @@ def test_rollback_walks_upstream_in_reverse_order_and_ends_successful() -> None:
     task = new_task(UPGRADE)
     succeed(task, PREPARE)
     fail(task, STOP)
-    task.rollback(*WHO)
+    task.rollback(WHO)
     assert statuses(task)[:3] == [OK, R, P]  # the failed stop is undone first
     assert task.subtask(STOP).operation is Operation.ROLLBACK
     succeed(task, STOP)
@@ -172,7 +173,7 @@ def test_rollback_walks_upstream_in_reverse_order_and_ends_successful() -> None:
 def test_rollback_only_of_a_failed_task() -> None:
     task = new_task(UPGRADE)
     with pytest.raises(TaskStateInvalid):
-        task.rollback(*WHO)
+        task.rollback(WHO)
 
 
 def test_prohibit_rollback_once_begin_upgrade_has_started() -> None:
@@ -183,8 +184,8 @@ def test_prohibit_rollback_once_begin_upgrade_has_started() -> None:
     fail(task, BEGIN)
     assert task.prohibit_rollback
     with pytest.raises(RollbackProhibited):
-        task.rollback(*WHO)
-    task.retry_subtask(BEGIN, *WHO)  # only retry and skip remain
+        task.rollback(WHO)
+    task.retry_subtask(BEGIN, WHO)  # only retry and skip remain
     assert task.subtask(BEGIN).status is R
 
 
@@ -193,7 +194,7 @@ def test_a_refused_operation_changes_nothing_and_records_nothing() -> None:
     task.collect_events()  # as a save would
     before = [s.to_dict() for s in task.subtasks], task.version
     with pytest.raises(TaskStateInvalid):
-        task.skip_subtask(PREPARE, *WHO)
+        task.skip_subtask(PREPARE, WHO)
     assert ([s.to_dict() for s in task.subtasks], task.version) == before
     assert task.collect_events() == []
 
@@ -201,18 +202,18 @@ def test_a_refused_operation_changes_nothing_and_records_nothing() -> None:
 def test_an_outcome_from_a_stale_attempt_is_refused() -> None:
     task = new_task(UPGRADE)
     first = run(task, PREPARE)
-    second = task.start_subtask(PREPARE, "node-2", *WHO, took_over=True)
+    second = task.start_subtask(PREPARE, "node-2", WHO, took_over=True)
     assert second == first + 1
     assert "executor node-1 was lost" in task.subtask(PREPARE).runs[-1].lines[-1]
     with pytest.raises(StaleAttempt):
-        task.complete_subtask(PREPARE, first, [], *WHO)
-    task.complete_subtask(PREPARE, second, [], *WHO)
+        task.complete_subtask(PREPARE, first, [], WHO)
+    task.complete_subtask(PREPARE, second, [], WHO)
     assert task.subtask(PREPARE).status is OK
 
 
 def test_a_lost_executor_of_a_canceling_subtask_ends_it_failed() -> None:
     task = new_task(UPGRADE)
     run(task, PREPARE)
-    task.request_cancel(PREPARE, *WHO)
-    task.start_subtask(PREPARE, "node-2", *WHO, took_over=True)
+    task.request_cancel(PREPARE, WHO)
+    task.start_subtask(PREPARE, "node-2", WHO, took_over=True)
     assert task.subtask(PREPARE).status is F

@@ -7,27 +7,16 @@ is always the leader (its own transactions still serialise it against other proc
 """
 
 import contextlib
-import hashlib
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
-from infrastructure.store import StoreConfig
+from infrastructure.persistence.sql import Dialect, connect
+from infrastructure.persistence.store import StoreConfig
 
 log = logging.getLogger(__name__)
-
-
-def lock_key(store: StoreConfig, name: str) -> int:
-    """A 64-bit key per schema and purpose: two clusters in two schemas never share a lock."""
-    digest = hashlib.sha256(f"{store.postgres_schema}/{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _connect(store: StoreConfig) -> Any:
-    return psycopg.connect(make_conninfo(**store.postgres_conninfo), autocommit=True)
 
 
 @contextlib.contextmanager
@@ -37,8 +26,8 @@ def exclusive(store: StoreConfig, name: str) -> Iterator[None]:
     if not store.is_postgres:
         yield
         return
-    with _connect(store) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(store, name),))
+    with connect(store, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (Dialect(store).lock_key(name),))
         yield  # closing the connection releases the lock
 
 
@@ -49,7 +38,7 @@ class Leadership:
     def __init__(self, store: StoreConfig, name: str) -> None:
         self.store = store
         self.name = name
-        self._key = lock_key(store, name)
+        self._key = Dialect(store).lock_key(name)
         self._conn: Any = None
         self._held = False
 
@@ -59,7 +48,7 @@ class Leadership:
         try:
             if self._conn is None or self._conn.closed:
                 self.close()  # a new connection holds nothing yet
-                self._conn = _connect(self.store)
+                self._conn = connect(self.store, autocommit=True)
             if self._held:  # held as long as this connection lives: check that it does
                 self._conn.execute("SELECT 1")
                 return True

@@ -1,16 +1,8 @@
 """Where the events live: SQLite under the data directory, or PostgreSQL from a URL."""
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
-
-import psycopg
-from psycopg.conninfo import make_conninfo
-from psycopg.rows import tuple_row
 
 
 @dataclass(frozen=True)
@@ -99,33 +91,3 @@ def store_for(database_url: str | None, data_dir: Path) -> StoreConfig:
     if database_url:
         return postgres_store(database_url)
     return sqlite_store(data_dir / "events.sqlite")
-
-
-@contextmanager
-def plain_transaction(store: StoreConfig, datastore: Any = None) -> Iterator[Any]:
-    """A cursor in one transaction on the store's own database, for our plain tables.
-
-    SQLite takes the write lock up front (BEGIN IMMEDIATE) so read-then-write cannot deadlock.
-    On PostgreSQL, `datastore` (the event store's, eventsourcing's PostgresDatastore) lends a
-    pooled connection: tables used several times per engine sweep must not pay a new server
-    connection (a new server process) each time.
-    """
-    if store.is_postgres and datastore is not None:
-        with (
-            datastore.get_connection() as pg,
-            pg.transaction(),
-            pg.cursor(row_factory=tuple_row) as cursor,
-        ):
-            yield cursor
-        return
-    if store.is_postgres:
-        with psycopg.connect(make_conninfo(**store.postgres_conninfo)) as pg, pg.cursor() as cursor:
-            yield cursor
-        return
-    lite = sqlite3.connect(store.sqlite_path, timeout=30, isolation_level=None)
-    try:
-        lite.execute("BEGIN IMMEDIATE")
-        yield lite.cursor()
-        lite.execute("COMMIT")
-    finally:
-        lite.close()
