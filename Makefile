@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit venv clean bench bench-cluster bench-engine modelcheck mutants diagram
+.PHONY: run test lint types unit venv clean bench bench-api bench-cluster bench-engine modelcheck mutants diagram
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: lint types unit
 # Not part of `make test`: minutes long; results go to docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_projections $(BENCH_ARGS)
+
+# Upgrades through a real server at 64 connections against a trivial aiohttp app, the long
+# history's reads, the server's memory (SQLite and PostgreSQL; needs wrk: apt-get install -y wrk).
+bench-api: $(STAMP)
+	$(BIN)/python -m bench.api $(BENCH_ARGS)
 
 # Upgrades/min with 1, 2, 3 nodes and transitions/s beside the raw append rate (PostgreSQL).
 bench-cluster: $(STAMP)

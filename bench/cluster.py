@@ -48,12 +48,12 @@ async def run_upgrades(nodes: int, upgrades: int, timing: Timing) -> dict[str, A
         try:
             await c.register(upgrades)
             started = time.monotonic()
-            before = sum(_cpu_seconds(n.process.pid) for n in c.nodes)
+            before = sum(cpu_seconds(n.process.pid) for n in c.nodes)
             ids = await c.submit(upgrades, NEW_RPMS[-1])
             submitted = time.monotonic() - started  # the engine cannot outrun the submissions
             tasks = await _settled(c, ids)
             wall = time.monotonic() - started
-            cpu = sum(_cpu_seconds(n.process.pid) for n in c.nodes) - before
+            cpu = sum(cpu_seconds(n.process.pid) for n in c.nodes) - before
         finally:
             if c.session is not None:
                 await c.session.close()
@@ -87,7 +87,7 @@ async def _settled(c: Cluster, ids: list[int]) -> list[dict[str, Any]]:
         await asyncio.sleep(0.25)
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """User + system CPU a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
