@@ -37,33 +37,33 @@ def test_upgrades_while_the_views_catch_up_never_stall(arbiter: ArbiterApp) -> N
     projections = arbiter.projections
     assert projections.catch_up()
     errors: list[BaseException] = []
-    failed, all_saved = threading.Event(), threading.Event()
+    stop = threading.Event()  # at the first error (one stall is enough), or when all are done
 
     def keep_fresh() -> None:  # as the server's projection loop, without its pause
-        while not failed.is_set() and not all_saved.is_set():
+        while not stop.is_set():
             try:
                 projections.catch_up()
             except Exception as error:
                 errors.append(error)
-                failed.set()
+                stop.set()
 
     def upgrade(service_id: int) -> None:
-        if failed.is_set():
-            return  # one stall is enough: do not wait out one per upgrade
+        if stop.is_set():
+            return
         try:
             arbiter.upgrade(service_id, NEW_RPM, f"token-{service_id}", ADMIN)
         except Exception as error:
             errors.append(error)
-            failed.set()
+            stop.set()
 
     loop = threading.Thread(target=keep_fresh)
     loop.start()
     try:
         with ThreadPoolExecutor(THREADS) as pool:
             _, late = wait([pool.submit(upgrade, s) for s in services], timeout=BOUND_SECONDS)
-            failed.set()  # a late upgrade returns at once
+            stop.set()  # the late ones return at once
     finally:
-        all_saved.set()
+        stop.set()
         loop.join()
 
     assert errors == []
