@@ -35,7 +35,7 @@ bench: $(STAMP)
 # Upgrades through a real server at 64 connections against a trivial aiohttp app, the long
 # history's reads, the server's memory (SQLite and PostgreSQL; needs wrk: apt-get install -y wrk).
 bench-api: $(STAMP)
-	$(BIN)/python -m bench.api $(BENCH_ARGS)
+	$(BIN)/python -m bench.api_load $(BENCH_ARGS)
 
 # Upgrades/min with 1, 2, 3 nodes and transitions/s beside the raw append rate (PostgreSQL).
 bench-cluster: $(STAMP)

@@ -1,8 +1,8 @@
--- wrk script of bench/api.py: a round of exactly `quota` answers per wrk thread, each request to
--- its own id (its own path, body and clientToken), with the answers counted by status.
+-- wrk script of bench/api_load.py: a round of exactly `quota` answers per wrk thread, each
+-- request to its own id (its own path, body and clientToken), the answers counted by status.
 --
 -- wrk runs for a duration, not a count: each thread stops itself at its quota and leaves a
--- marker file; bench/api.py then interrupts wrk (SIGINT). The round's time is measured here
+-- marker file; bench/api_load.py then interrupts wrk (SIGINT). The round's time is measured here
 -- (first request to the last counted answer), since wrk's own counts the wait for the signal.
 --
 --   wrk ... -s requests.lua URL -- DIR QUOTA PATH TOKEN_PREFIX RPM

@@ -17,9 +17,9 @@ Per store (SQLite in a fresh data directory, PostgreSQL in a fresh schema), all 
    several versions, each against a GET of the fresh task, p50 over --reads, in --read-reps reps.
 5. The server's RSS after --idle seconds of idleness.
 
-    python -m bench.api [--stores sqlite,postgres] [--rounds 4] [--requests 2000]
-                        [--connections 64] [--trivial-requests 50000] [--history-events 10000]
-                        [--idle 10]
+    python -m bench.api_load [--stores sqlite,postgres] [--rounds 4] [--requests 2000]
+                             [--connections 64] [--trivial-requests 50000]
+                             [--history-events 10000] [--idle 10]
 
 Needs wrk (Debian: apt-get install -y wrk).
 """
@@ -58,7 +58,7 @@ LUA = Path(__file__).with_name("requests.lua")
 WHO = Caller("bench", "0123456789abcdef")
 TARGET = NEW_RPMS[-1]
 PORTS_PER_HOST = 1000
-REGISTER_AT_ONCE = 1
+REGISTER_AT_ONCE = 1  # they all write the one directory of services: racing only adds conflicts
 WRK_THREADS = 2  # the machine's cores
 WRK_TIMEOUT = "60s"  # latencies above it count as timeouts (wrk keeps a slot per microsecond)
 QUIET_CPU = 0.1  # a process is quiet below this share of one core
@@ -366,7 +366,7 @@ async def run_store(kind: str, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="bench.api")
+    parser = argparse.ArgumentParser(prog="bench.api_load")
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=2000)
@@ -380,8 +380,8 @@ def main() -> None:
     parser.add_argument("--keep-logs", help="a directory to copy the server's logs to")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        sys.exit("bench.api needs wrk, the HTTP load generator: apt-get install -y wrk")
-    print(f"bench.api {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load()}")
+        sys.exit("bench.api_load needs wrk, the HTTP load generator: apt-get install -y wrk")
+    print(f"bench.api_load {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load()}")
     for kind in args.stores.split(","):
         asyncio.run(run_store(kind, args))
 
