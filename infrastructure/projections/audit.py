@@ -90,7 +90,7 @@ class AuditLog:
     def needs(self, event: Aggregate.Event) -> Need:
         # A creation, and a task event that records its transition (`_subtask_row`,
         # `_recorded`), are told from themselves and the task's names.
-        if isinstance(event, Task.Created) or getattr(event, "task_status_after", None) is not None:
+        if getattr(event, "task_status_after", None) is not None or isinstance(event, Task.Created):
             return "subject"
         return "state"
 

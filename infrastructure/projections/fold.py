@@ -12,7 +12,7 @@ the audit log reads their statuses and only asks `subject` for the task's names.
 """
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
@@ -61,26 +61,29 @@ class Fold:
         self._cache.clear()
         self._loaded.clear()
 
-    def read_ahead(self, needs: Iterable[tuple[Aggregate.Event, Need]]) -> None:
-        """Load from the store now what the batch's events (with what `apply` asks of each)
+    def read_ahead(
+        self, events: Iterable[Aggregate.Event], needs: Callable[[Aggregate.Event], Need]
+    ) -> None:
+        """Load from the store now what the batch's events (with what `apply` `needs` of each)
         will miss, so that applying them reads nothing. It walks the batch on versions alone:
         an aggregate's state moves to each event's version as the batch goes, so only a state
         the caches do not hold at the version before an event is loaded. Nothing is evicted
         until `trim`, so what the caches hold now is still there when the batch needs it."""
         versions: dict[int, int] = {}  # the version each aggregate is at, so far in the batch
         created: set[int] = set()  # tasks whose names the batch's own creations give
-        for event, need in needs:
+        subjects, cache = self._subjects, self._cache
+        for event in events:
             key, version = event.originator_id.int, event.originator_version
-            if need == "subject":
-                if isinstance(event, Task.Created):
+            if needs(event) == "subject":
+                if version == 1:  # a task's creation
                     created.add(key)
-                elif key not in self._subjects and key not in created:
+                elif key not in subjects and key not in created:
                     task: Task = self._app.repository.get(event.originator_id, version=1)
-                    self._subjects[key] = _subject_of(task)
+                    subjects[key] = _subject_of(task)
                 continue
             known = versions.get(key)
-            if known is None:
-                known = _version(self._cache.get(key))
+            if known is None and version > 1:
+                known = _version(cache.get(key))
             if version > 1 and known != version - 1:
                 before: Any = self._app.repository.get(event.originator_id, version=version - 1)
                 self._loaded[key, version - 1] = (

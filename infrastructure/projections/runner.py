@@ -95,7 +95,7 @@ class Projections:
                 notifications = [n for n in selected if n.id <= stop]
                 to_domain_event = self.app.mapper.to_domain_event
                 events = [cast(Aggregate.Event, to_domain_event(n)) for n in notifications]
-                fold.read_ahead((event, projection.needs(event)) for event in events)
+                fold.read_ahead(events, projection.needs)
                 with self.db.transaction() as tx:
                     position = int(
                         tx.execute(
