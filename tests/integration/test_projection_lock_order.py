@@ -18,6 +18,7 @@ import pytest
 
 from infrastructure.app import ArbiterApp
 from infrastructure.projections.db import ViewDB
+from infrastructure.projections.fold import Unread
 from infrastructure.projections.runner import Projections
 from tests.integration.projection_story import (
     ADMIN,
@@ -175,3 +176,22 @@ def test_a_fold_that_saw_every_event_reads_no_aggregate(
     monkeypatch.setattr(arbiter.repository, "get", counted)
     assert arbiter.projections.catch_up()
     assert loads == []
+
+
+def test_a_fold_asked_for_what_was_not_read_ahead_fails_the_batch(
+    arbiter: ArbiterApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A projection whose `needs` says less than its `apply` asks gets Unread, and the batch
+    writes nothing: the fold never falls back to reading the store under the lock."""
+    task_id = arbiter.upgrade(seed_service(arbiter), NEW_RPM, None, ADMIN).task_id
+    assert arbiter.projections.catch_up()
+    run_step(arbiter, task_id, ok=True)
+    second = Projections(arbiter, ViewDB(arbiter.store))
+    position = second.position("audit")
+    try:
+        monkeypatch.setattr(second.all["audit"], "needs", lambda event: "state")
+        with pytest.raises(Unread):
+            second.step("audit", arbiter.head_position())
+        assert second.position("audit") == position
+    finally:
+        second.db.close()
