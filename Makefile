@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit venv clean bench bench-cluster bench-engine modelcheck mutants diagram fuzz screenshot
+.PHONY: run test lint types unit venv clean bench bench-api bench-cluster bench-engine modelcheck mutants diagram fuzz screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: lint types unit
 # Not part of `make test`: minutes long; results go to docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_projections $(BENCH_ARGS)
+
+# Upgrades through a real server at 64 connections against a trivial aiohttp app, the long
+# history's reads, the server's memory (SQLite and PostgreSQL; needs wrk: apt-get install -y wrk).
+bench-api: $(STAMP)
+	$(BIN)/python -m bench.api_load $(BENCH_ARGS)
 
 # Upgrades/min with 1, 2, 3 nodes and transitions/s beside the raw append rate (PostgreSQL).
 bench-cluster: $(STAMP)

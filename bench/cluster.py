@@ -29,7 +29,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from api.demo import NEW_RPMS
-from infrastructure.persistence.store import postgres_store
+from infrastructure.persistence.store import StoreConfig, postgres_store, sqlite_store
 from tests.stores import POSTGRES_URL, fresh_postgres_schema
 from tests.system.test_cluster_support import Cluster, Timing, cluster, opened
 
@@ -48,18 +48,18 @@ async def run_upgrades(nodes: int, upgrades: int, timing: Timing) -> dict[str, A
         try:
             await c.register(upgrades)
             started = time.monotonic()
-            before = sum(_cpu_seconds(n.process.pid) for n in c.nodes)
+            before = sum(cpu_seconds(n.process.pid) for n in c.nodes)
             ids = await c.submit(upgrades, NEW_RPMS[-1])
             submitted = time.monotonic() - started  # the engine cannot outrun the submissions
             tasks = await _settled(c, ids)
             wall = time.monotonic() - started
-            cpu = sum(_cpu_seconds(n.process.pid) for n in c.nodes) - before
+            cpu = sum(cpu_seconds(n.process.pid) for n in c.nodes) - before
         finally:
             if c.session is not None:
                 await c.session.close()
             for agent in c.agents:
                 await agent.close()
-        raw = {threads: raw_append_rate(schema, threads) for threads in APPEND_THREADS}
+        raw = raw_append_rates(postgres_store(f"{POSTGRES_URL}?schema={schema}"))
     first = min(_time(t["startTime"]) for t in tasks)
     last = max(_time(t["finishTime"]) for t in tasks)
     busy = (last - first).total_seconds()
@@ -87,7 +87,7 @@ async def _settled(c: Cluster, ids: list[int]) -> list[dict[str, Any]]:
         await asyncio.sleep(0.25)
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """User + system CPU a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -107,9 +107,19 @@ class _RawAppend(Application[UUID]):
     name = "rawappend"  # its own tables beside arbiter's, in the same schema
 
 
-def raw_append_rate(schema: str, threads: int, seconds: float = 3.0) -> int:
-    """Single-event commits per second on the same PostgreSQL: each thread its own aggregate."""
-    env = {**postgres_store(f"{POSTGRES_URL}?schema={schema}").env, "POSTGRES_POOL_SIZE": "8"}
+def raw_append_rates(store: StoreConfig) -> dict[int, int]:
+    """The raw append rate from each of APPEND_THREADS threads, on a store like `store`: the
+    same PostgreSQL schema (tables of its own), or a SQLite file of its own beside its file
+    (SQLite's tables ignore the application's name)."""
+    if store.is_postgres:
+        env = {**store.env, "POSTGRES_POOL_SIZE": "8"}
+    else:
+        env = sqlite_store(Path(store.sqlite_path).with_name("rawappend.sqlite")).env
+    return {threads: raw_append_rate(env, threads) for threads in APPEND_THREADS}
+
+
+def raw_append_rate(env: dict[str, str], threads: int, seconds: float = 3.0) -> int:
+    """Single-event commits per second: each thread its own aggregate."""
     app = _RawAppend(env=env)
     counts = [0] * threads
     deadline = time.monotonic() + seconds

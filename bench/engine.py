@@ -1,29 +1,35 @@
 """Engine-only benchmark (`make bench-engine`; results in docs/benchmarks.md, "Cluster").
 
-The engine of one process (infrastructure/engine/) on PostgreSQL with an in-process instant
-host agent (bench/instant_agent.py): no HTTP, no API, no projections, so it measures what the
-engine and the store do per transition. `--upgrades` tasks are created first, then the engine
-is started and timed until every one is SUCCESSFUL. Beside it, in the same run, the raw
-single-event append rate of the same store (bench/cluster.py's raw_append_rate).
+The engine of one process (infrastructure/engine/) on SQLite (a fresh file) and PostgreSQL (a
+fresh schema) with an in-process instant host agent (bench/instant_agent.py): no HTTP, no API,
+no projections, so it measures what the engine and the store do per transition. `--upgrades`
+tasks are created first, then the engine is started and timed until every one is SUCCESSFUL.
+Beside it, in the same run, the raw single-event append rate of the same kind of store
+(bench/cluster.py's raw_append_rates).
 
-    python -m bench.engine [--upgrades 300] [--workers 8,64] [--rounds 1]
+    python -m bench.engine [--stores sqlite,postgres] [--upgrades 300] [--workers 8,64]
+                           [--rounds 1]
 """
 
 import argparse
 import asyncio
 import os
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from api.demo import NEW_RPMS, OLD_RPM
-from bench.cluster import APPEND_THREADS, TRANSITIONS_PER_UPGRADE, raw_append_rate, raw_rates
+from bench.cluster import TRANSITIONS_PER_UPGRADE, raw_append_rates, raw_rates
 from bench.instant_agent import InstantAgent
 from domain.caller import Caller
 from domain.enums import TaskStatus
 from infrastructure.engine.worker import Engine
 from infrastructure.gate import StoreGate
-from infrastructure.persistence.store import postgres_store
+from infrastructure.persistence.store import StoreConfig, postgres_store, sqlite_store
 from infrastructure.settings import Settings
 from infrastructure.use_cases.application import ArbiterApp
 from infrastructure.use_cases.inventory import ServiceSpec
@@ -51,12 +57,21 @@ def prepare(app: ArbiterApp, upgrades: int) -> list[int]:
     return tasks
 
 
-async def run(upgrades: int, workers: int) -> dict[str, Any]:
+@contextmanager
+def fresh_store(kind: str) -> Iterator[StoreConfig]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-engine-") as directory:
+            yield sqlite_store(Path(directory) / "events.sqlite")
+        return
     with fresh_postgres_schema() as schema:
-        url = f"{POSTGRES_URL}?schema={schema}&pool_size=4&max_overflow=0"
+        yield postgres_store(f"{POSTGRES_URL}?schema={schema}&pool_size=4&max_overflow=0")
+
+
+async def run(kind: str, upgrades: int, workers: int) -> dict[str, Any]:
+    with fresh_store(kind) as store:
         settings = replace(SETTINGS, engine_workers=workers)
         gate = StoreGate(settings.store_threads)
-        app = await gate.call(ArbiterApp, postgres_store(url), "bench")
+        app = await gate.call(ArbiterApp, store, "bench")
         ids = await gate.call(prepare, app, upgrades)
         while await gate.call(app.feed_queue) > 0:  # queued before the clock starts
             pass
@@ -75,7 +90,7 @@ async def run(upgrades: int, workers: int) -> dict[str, Any]:
             app.close()
         # The clock stops at the last task's own finish time, not at the sweep that noticed it.
         wall = max(t.finish_time.timestamp() for t in tasks if t.finish_time) - started
-        raw = {threads: raw_append_rate(schema, threads) for threads in APPEND_THREADS}
+        raw = raw_append_rates(store)
     transitions = upgrades * TRANSITIONS_PER_UPGRADE
     batcher = getattr(engine, "batcher", None)  # absent before batching (same bench, old code)
     return {
@@ -91,27 +106,30 @@ async def run(upgrades: int, workers: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.engine")
+    parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--upgrades", type=int, default=300)
     parser.add_argument("--workers", default="8,64")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--label", default=os.environ.get("BENCH_LABEL", ""))
     args = parser.parse_args()
     print(
-        "| code | workers | upgrades | wall s | transitions/s | process CPU ms/transition "
-        "| requests/commit | raw appends/s |"
+        "| code | store | workers | upgrades | wall s | transitions/s "
+        "| process CPU ms/transition | requests/commit | raw appends/s | load |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for _ in range(args.rounds):
-        for workers in (int(w) for w in args.workers.split(",")):
-            result = asyncio.run(run(args.upgrades, workers))
-            raw = raw_rates(result["raw"])
-            print(
-                f"| {args.label} | {workers} | {args.upgrades} | {result['wall_s']} | "
-                f"{result['transitions_per_s']} | {result['cpu_ms_per_transition']} | "
-                f"{result['requests_per_commit']} | {raw} |"
-                + ("" if result["ok"] else " NOT ALL SUCCESSFUL"),
-                flush=True,
-            )
+        for kind in args.stores.split(","):
+            for workers in (int(w) for w in args.workers.split(",")):
+                result = asyncio.run(run(kind, args.upgrades, workers))
+                raw = raw_rates(result["raw"])
+                load = " ".join(f"{figure:.1f}" for figure in os.getloadavg())
+                print(
+                    f"| {args.label} | {kind} | {workers} | {args.upgrades} | "
+                    f"{result['wall_s']} | {result['transitions_per_s']} | "
+                    f"{result['cpu_ms_per_transition']} | {result['requests_per_commit']} | "
+                    f"{raw} | {load} |" + ("" if result["ok"] else " NOT ALL SUCCESSFUL"),
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

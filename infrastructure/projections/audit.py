@@ -15,7 +15,7 @@ from domain.subtask import task_status
 from domain.task import Task
 from domain.task_sketch import TaskSketch
 from infrastructure.projections.db import Tx, micros
-from infrastructure.projections.fold import Fold, TaskSubject, summarise
+from infrastructure.projections.fold import Fold, Need, TaskSubject, summarise
 
 TABLE = "arbiter_view_audit"
 COLUMNS = (
@@ -73,6 +73,13 @@ class AuditLog:
             "service_id BIGINT, operation TEXT NOT NULL, status_before TEXT, status_after TEXT, "
             "message TEXT NOT NULL)"
         )
+
+    def needs(self, event: Aggregate.Event) -> Need:
+        # A creation, and a task event that records its transition (`_subtask_row`,
+        # `_recorded`), are told from themselves and the task's names.
+        if getattr(event, "task_status_after", None) is not None or isinstance(event, Task.Created):
+            return "subject"
+        return "state"
 
     def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
         if isinstance(event, Task.SubtaskEvent) and event.task_status_after is not None:

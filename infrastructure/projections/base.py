@@ -5,7 +5,7 @@ from typing import Protocol
 from eventsourcing.domain import Aggregate
 
 from infrastructure.projections.db import Tx
-from infrastructure.projections.fold import Fold
+from infrastructure.projections.fold import Fold, Need
 
 
 class Projection(Protocol):
@@ -16,6 +16,9 @@ class Projection(Protocol):
     indexes: tuple[tuple[str, str], ...]  # (table, column): dropped during a rebuild
 
     def create(self, tx: Tx) -> None: ...
+
+    def needs(self, event: Aggregate.Event) -> Need:
+        """What `apply` will ask `fold` about `event` (the fold reads it ahead)."""
 
     def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
         """Write what `event` changes; `fold` gives the aggregates around it, when needed."""

@@ -1,10 +1,11 @@
 """The catch-up loop: each batch writes a view's rows and its position in ONE transaction.
 
-Exactly once without eventsourcing's ProjectionRunner (no subscribe on SQLite): a batch starts
-by locking the projection's position row (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR
-UPDATE), so any number of runners in any number of processes take turns, and a batch that dies
-before COMMIT leaves both rows and position as they were. Notification ids have no gaps to
-skip: eventsourcing serialises inserts into the notification log on both stores.
+Exactly once without eventsourcing's ProjectionRunner (no subscribe on SQLite): a batch reads
+its events from the position, then locks the projection's position row (SQLite: BEGIN
+IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE) and applies them only if the position is still
+where it read from, so any number of runners in any number of processes take turns, and a batch
+that dies before COMMIT leaves both rows and position as they were. Notification ids have no
+gaps to skip: eventsourcing serialises inserts into the notification log on both stores.
 """
 
 import gc
@@ -70,29 +71,42 @@ class Projections:
         return [Status(name, self.position(name), head) for name in self.all]
 
     def step(self, name: str, stop: int, limit: int = BATCH) -> int:
-        """One batch of `name` towards notification `stop`; returns the position reached."""
+        """One batch of `name` towards notification `stop`; returns the position reached.
+
+        Every read of the event store (the notifications, and what the fold lacks) comes
+        before the view's write lock, never under it. On SQLite that lock is the database
+        file's: a save holding eventsourcing's writer connection waits for it, and while it
+        waits, the next saver queues in the pool holding the pool's turn, so a read of the
+        store under the file's lock would wait for them all (until the pool's 5 s timeout).
+        Under the lock the position is read again: if another runner moved it meanwhile, the
+        batch is dropped, and the position it reached is returned."""
         projection, fold = self.all[name], self._folds[name]
         lock = " FOR UPDATE" if self.db.store.is_postgres else ""
         with self._locks[name], _collector_paused():
             try:
+                start = self.position(name)
+                if start >= stop:
+                    return start
+                # `stop` is applied here, not in the query: with both bounds PostgreSQL's
+                # planner sorts the whole remaining range for every batch (5x slower).
+                selected = self.app.recorder.select_notifications(
+                    start, limit, topics=projection.topics, inclusive_of_start=False
+                )
+                notifications = [n for n in selected if n.id <= stop]
+                to_domain_event = self.app.mapper.to_domain_event
+                events = [cast(Aggregate.Event, to_domain_event(n)) for n in notifications]
+                fold.read_ahead(events, projection.needs)
                 with self.db.transaction() as tx:
-                    start = int(
+                    position = int(
                         tx.execute(
                             f"SELECT position FROM {tx.table(POSITIONS)} "  # noqa: S608
                             f"WHERE name = ?{lock}",
                             (name,),
                         )[0][0]
                     )
-                    if start >= stop:
-                        return start
-                    # `stop` is applied here, not in the query: with both bounds PostgreSQL's
-                    # planner sorts the whole remaining range for every batch (5x slower).
-                    selected = self.app.recorder.select_notifications(
-                        start, limit, topics=projection.topics, inclusive_of_start=False
-                    )
-                    notifications = [n for n in selected if n.id <= stop]
-                    for notification in notifications:
-                        event = cast(Aggregate.Event, self.app.mapper.to_domain_event(notification))
+                    if position != start:
+                        return position
+                    for notification, event in zip(notifications, events, strict=True):
                         projection.apply(tx, notification.id, event, fold)
                     full = len(notifications) == limit
                     reached = notifications[-1].id if full else stop
@@ -104,6 +118,8 @@ class Projections:
             except BaseException:
                 fold.forget()
                 raise
+            finally:
+                fold.trim()
 
     def catch_up(
         self,

@@ -5,7 +5,7 @@ from eventsourcing.domain import Aggregate
 from domain.service import ArbitrationService
 from infrastructure.projections.base import topics_of
 from infrastructure.projections.db import Tx, stamp
-from infrastructure.projections.fold import Fold
+from infrastructure.projections.fold import Fold, Need
 
 TABLE = "arbiter_view_services"
 COLUMNS = (
@@ -49,6 +49,9 @@ class ServiceList:
             "status TEXT NOT NULL, active_task_id BIGINT, create_time TEXT NOT NULL, "
             "update_time TEXT NOT NULL)"
         )
+
+    def needs(self, event: Aggregate.Event) -> Need:
+        return "state"
 
     def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
         _, after = fold.step(event)

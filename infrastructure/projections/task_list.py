@@ -11,7 +11,7 @@ from domain.task import Task
 from domain.task_sketch import TaskSketch, creation_status
 from infrastructure.projections.base import topics_of
 from infrastructure.projections.db import Tx, stamp
-from infrastructure.projections.fold import Fold
+from infrastructure.projections.fold import Fold, Need
 
 TABLE = "arbiter_view_tasks"
 HOSTS = "arbiter_view_task_hosts"  # service -> host, to filter tasks by host
@@ -65,6 +65,9 @@ class TaskList:
             f"CREATE TABLE IF NOT EXISTS {tx.table(HOSTS)} "
             f"(service_id {tx.key_type} PRIMARY KEY, host_id BIGINT NOT NULL)"
         )
+
+    def needs(self, event: Aggregate.Event) -> Need:
+        return "state"
 
     def apply(self, tx: Tx, position: int, event: Aggregate.Event, fold: Fold) -> None:
         if isinstance(event, Task.Created):
