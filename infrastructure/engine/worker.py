@@ -16,6 +16,7 @@ from uuid import UUID
 
 from domain.ids import task_uuid
 from domain.runs import Outcome, ServiceEffect
+from domain.step_log import LogLine
 from infrastructure.engine.batch import BatchStore
 from infrastructure.engine.batcher import Batcher
 from infrastructure.engine.runner import RunLimits, run_claim, truth
@@ -225,7 +226,7 @@ class Engine:
             claim = await run_claim(self.app, self.gate, agent, claim, limits, self._finish)
 
     async def _finish(
-        self, claim: Claim, outcome: Outcome, log: list[str], effect: ServiceEffect | None
+        self, claim: Claim, outcome: Outcome, log: list[LogLine], effect: ServiceEffect | None
     ) -> Claim | None:
         # A node about to be fenced out must not start anything new.
         chain_to = None if self.fenced_out() or self._stopping else self.node_id

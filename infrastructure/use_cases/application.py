@@ -24,6 +24,7 @@ from domain.inventory import Directory, Host, Package
 from domain.runs import Outcome, ServiceEffect
 from domain.service import ArbitrationService
 from domain.service_lifecycle import ServiceOperation
+from domain.step_log import LogLine, LogRun
 from domain.task import Task
 from infrastructure.persistence.engine_tables import EngineTables
 from infrastructure.persistence.ids import IdAllocator
@@ -219,7 +220,7 @@ class ArbiterApp(Application[UUID]):
             return None
 
     def finish_subtask(
-        self, claim: Claim, outcome: Outcome, log: list[str], effect: ServiceEffect | None
+        self, claim: Claim, outcome: Outcome, log: list[LogLine], effect: ServiceEffect | None
     ) -> None:
         """Save a run's outcome and its effect; StaleAttempt if the run was taken over."""
         self.decide(engine_claims.finish, Finish(claim, outcome, log, effect))
@@ -248,8 +249,11 @@ class ArbiterApp(Application[UUID]):
     def get_task(self, task_id: int) -> Task:
         return self.session().task(task_id)
 
-    def task_as_of(self, task_id: int, point: int | datetime | None) -> Task:
-        return queries.task_as_of(self, task_id, point)
+    def task_as_of(self, task_id: int, point: int | datetime) -> Task:
+        return queries.task_as_of(self, self.fresh_projections, self.get_task(task_id), point)
+
+    def subtask_log(self, task_id: int, subtask_id: int) -> list[LogRun]:
+        return queries.subtask_log(self, task_id, subtask_id)
 
     def audit_events(self, where: AuditFilter, paged: Paged) -> Page:
         return queries.audit_events(self.fresh_projections(), where, paged)
@@ -258,7 +262,7 @@ class ArbiterApp(Application[UUID]):
         return queries.event_nodes(self, task_id)
 
     def task_events(self, task_id: int) -> Page:
-        self.task_as_of(task_id, None)  # a 20000 for a task that does not exist
+        self.get_task(task_id)  # a 20000 for a task that does not exist
         return self.audit_events(AuditFilter(task_id=task_id), Paged(1, None))
 
     def task_list(self, name: str, statuses: list[str], host_id: int | None, paged: Paged) -> Page:

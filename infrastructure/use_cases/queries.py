@@ -2,6 +2,7 @@
 made before the read (read-your-writes); a task as it was at an event version or a time; which
 node made each of a task's events."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -11,10 +12,18 @@ from eventsourcing.application import Application
 
 from domain.errors import FieldError, IllegalArgument, TaskNotFound
 from domain.ids import task_uuid
+from domain.step_log import LogRun
 from domain.task import Task
+from domain.task import subtask_log as domain_subtask_log
 from infrastructure.projections import queries
 from infrastructure.projections.db import micros
-from infrastructure.projections.queries import Page, Query, order_clause, select_page
+from infrastructure.projections.queries import (
+    Page,
+    Query,
+    order_clause,
+    select_page,
+    task_version_at,
+)
 from infrastructure.projections.runner import Projections
 from infrastructure.projections.service_list import SORTABLE as SERVICE_SORTS
 from infrastructure.projections.task_list import SORTABLE as TASK_SORTS
@@ -83,29 +92,39 @@ def service_list(
     return select_page(views.db, table, columns, query, order, paged.number, paged.size)
 
 
-def task_as_of(store: Application[UUID], task_id: int, point: int | datetime | None) -> Task:
-    """The task at event version `point`, at its last version at or before time `point`,
-    or as it is now (None)."""
-    events = cast(list[Task.Event], list(store.events.get(task_uuid(task_id))))
-    if not events:
-        raise TaskNotFound(task_id)
-    last = events[-1].originator_version
+def task_as_of(
+    store: Application[UUID], views: Callable[[], Projections], now: Task, point: int | datetime
+) -> Task:
+    """The task (`now` as it is now) at event version `point`, or at its last version at or
+    before time `point`. A past version starts from the nearest snapshot at or below it (the
+    repository's own way), and the version for a time is the audit log's: whatever the length
+    of the task's history, neither decodes more than a snapshot's interval of events."""
+    task_id, last = now.task_id, now.version
     if isinstance(point, int):
         if not 1 <= point <= last:
             message = f"asOf must be a version of task {task_id}, between 1 and {last}"
             raise IllegalArgument(message, [FieldError("asOf", point, message)])
         version = point
-    elif point is not None:
-        earlier = [e.originator_version for e in events if e.timestamp <= _through(point)]
-        if not earlier:
+    else:
+        found = task_version_at(views().db, task_id, micros(_through(point)))
+        if found is None:
             message = f"task {task_id} did not exist yet at {point.isoformat()}"
             raise IllegalArgument(message, [FieldError("asOf", point.isoformat(), message)])
-        version = earlier[-1]
-    else:
-        version = last
+        version = found
+    if version >= last:
+        return now
     task: object = store.repository.get(task_uuid(task_id), version=version)
     assert isinstance(task, Task)
     return task
+
+
+def subtask_log(store: Application[UUID], task_id: int, subtask_id: int) -> list[LogRun]:
+    """The subtask's log, folded from the task's events: only when it is asked for, since the
+    Task keeps no log (docs/engine.md, "The subtask log")."""
+    events = cast(list[Task.Event], list(store.events.get(task_uuid(task_id))))
+    if not events:
+        raise TaskNotFound(task_id)
+    return domain_subtask_log(events, subtask_id)
 
 
 def event_nodes(store: Application[UUID], task_id: int) -> dict[int, str | None]:

@@ -15,6 +15,7 @@ from infrastructure.gate import StoreGate
 from infrastructure.use_cases.application import ArbiterApp
 from infrastructure.use_cases.engine_claims import Claim, Finish, Start
 from infrastructure.use_cases.inventory import ServiceSpec
+from tests.logs import lines
 
 WHO = Caller("operator", "0123456789abcdef")
 NODE, OTHER = "10.0.0.1:8080#aaaa", "10.0.0.2:8080#bbbb"
@@ -39,7 +40,7 @@ def first_claims(batch: BatchStore, tasks: list[Task]) -> list[Claim]:
 
 
 def done(claim: Claim, chain: bool = True) -> Finish:
-    return Finish(claim, Outcome.SUCCEEDED, ["ok"], None, NODE if chain else None)
+    return Finish(claim, Outcome.SUCCEEDED, lines("ok"), None, NODE if chain else None)
 
 
 def test_claims_of_several_tasks_share_one_commit(arbiter: ArbiterApp) -> None:
