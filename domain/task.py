@@ -657,6 +657,15 @@ class Task(Aggregate):
             raise error
 
 
+def replay(task: Task | None, events: Iterable[Any]) -> Task | None:
+    """`task` (None: before its creation) moved on by `events`, a snapshot first or not: the
+    repository's projector without its runtime protocol check per event (half a replay's
+    time)."""
+    for event in events:
+        task = event.mutate(task)
+    return task
+
+
 def subtask_log(events: Iterable[Task.Event], subtask_id: int) -> list[LogRun]:
     """The subtask's runs and their lines, as the task's events (all of them, from its
     creation) tell them; TaskStateInvalid when the task has no such subtask. Every event is

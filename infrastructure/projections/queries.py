@@ -64,14 +64,3 @@ def order_clause(sortable: dict[str, str], key: str | None, descending: bool, de
 AUDIT = (audit.TABLE, audit.COLUMNS)
 TASKS = (task_list.TABLE, task_list.COLUMNS)
 SERVICES = (service_list.TABLE, service_list.COLUMNS)
-
-
-def task_version_at(db: ViewDB, task_id: int, until_micros: int) -> int | None:
-    """The task's last version made at or before the time (microseconds since the epoch), from
-    the audit log's rows (which keep every event's time and version): no event is decoded."""
-    table = db.table(audit.TABLE)
-    found = db.query(
-        f"SELECT MAX(version) FROM {table} WHERE task_id = ? AND kind = 'Task' AND time <= ?",  # noqa: S608
-        (task_id, until_micros),
-    )
-    return None if found[0][0] is None else int(found[0][0])

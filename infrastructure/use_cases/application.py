@@ -250,7 +250,7 @@ class ArbiterApp(Application[UUID]):
         return self.session().task(task_id)
 
     def task_as_of(self, task_id: int, point: int | datetime) -> Task:
-        return queries.task_as_of(self, self.fresh_projections, self.get_task(task_id), point)
+        return queries.task_as_of(self, self.get_task(task_id), point)
 
     def subtask_log(self, task_id: int, subtask_id: int) -> list[LogRun]:
         return queries.subtask_log(self, task_id, subtask_id)
