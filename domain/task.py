@@ -657,6 +657,15 @@ class Task(Aggregate):
             raise error
 
 
+def ended(event: object) -> str | None:
+    """The status an event ended its task in (SUCCESSFUL or FAILED), as the event records it;
+    None when the task went on running, or was not running before it."""
+    after = getattr(event, "task_status_after", None)
+    if getattr(event, "task_status_before", None) == TaskStatus.RUNNING and after in _ENDED:
+        return str(after)
+    return None
+
+
 def replay(task: Task | None, events: Iterable[Any]) -> Task | None:
     """`task` (None: before its creation) moved on by `events`, a snapshot first or not: the
     repository's projector without its runtime protocol check per event (half a replay's
@@ -686,6 +695,7 @@ def _payloads(lines: list[LogLine]) -> list[dict[str, Any]]:
 
 
 _STATUS = attrgetter("status")
+_ENDED = (TaskStatus.SUCCESSFUL, TaskStatus.FAILED)
 _RERUNS = {"retry": Operation.RETRY, "undo": Operation.ROLLBACK}  # moves that run a step again
 _TASK_TRANSITION = ("task_status_before", "task_status_after")
 _SUBTASK_TRANSITION = ("status_before", "status_after", *_TASK_TRANSITION)

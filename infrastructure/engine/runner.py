@@ -52,7 +52,8 @@ async def run_claim(
     context = StepContext(agent, claim.port, claim.params, claim.request_id, claim.current_rpm)
     timeout = limits.timeout_override or claim.timeout
     job = asyncio.ensure_future(action(context))
-    deadline = asyncio.get_running_loop().time() + timeout
+    started = asyncio.get_running_loop().time()
+    deadline = started + timeout
     try:
         outcome = await _watch(app, gate, job, claim, limits, deadline)
     except _Abandoned:
@@ -61,6 +62,7 @@ async def run_claim(
     except BaseException:  # stopped, or the store failed: the step must not run on unwatched
         await _interrupt(job)
         raise
+    ran = asyncio.get_running_loop().time() - started
     lines: list[LogLine]
     effect: ServiceEffect | None
     if outcome is None:
@@ -79,6 +81,10 @@ async def run_claim(
         else:
             why = logged("step interrupted by a cancel; cancel hook ran", LogLevel.WARN)
         lines, effect = await truth(agent, claim, [why])
+    step_name = f"{claim.step}.undo" if claim.undo else claim.step
+    app.metrics.step_seconds.labels(step_name, outcome.name.lower()).observe(ran)
+    if outcome is not Outcome.SUCCEEDED:
+        log.warning("%s: %s %s: %s", claim.request_id, step_name, outcome.name, lines[0].message)
     try:
         return await finish(claim, outcome, lines, effect)
     except StaleAttempt as error:

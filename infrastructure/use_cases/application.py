@@ -25,7 +25,8 @@ from domain.runs import Outcome, ServiceEffect
 from domain.service import ArbitrationService
 from domain.service_lifecycle import ServiceOperation
 from domain.step_log import LogLine, LogRun
-from domain.task import Task
+from domain.task import Task, ended
+from infrastructure.metrics import Metrics
 from infrastructure.persistence.engine_tables import EngineTables
 from infrastructure.persistence.ids import IdAllocator
 from infrastructure.persistence.sql import SQL
@@ -76,6 +77,7 @@ class ArbiterApp(Application[UUID]):
         super().__init__(env=env)
         self.store = store
         self.node_address = node_address
+        self.metrics = Metrics()
         # Our plain tables borrow the event store's pooled connections (PostgreSQL).
         sql = SQL(store, getattr(self.recorder, "datastore", None))
         self.ids = IdAllocator(sql)
@@ -106,9 +108,17 @@ class ArbiterApp(Application[UUID]):
         raise StoreContention("the store is busy with conflicting writes; try again")
 
     def commit(self, *aggregates: Aggregate | None) -> None:
-        """Save what one or more decisions changed, in one transaction; then tell every
-        subscriber."""
+        """Save what one or more decisions changed, in one transaction; then count the tasks it
+        created and ended, and tell every subscriber."""
+        tasks = [(a.template, list(a.pending_events)) for a in aggregates if isinstance(a, Task)]
         self.save(*aggregates)
+        for template, events in tasks:
+            for event in events:
+                status = ended(event)
+                if isinstance(event, Task.Created):
+                    self.metrics.tasks_created.labels(template).inc()
+                elif status is not None:
+                    self.metrics.tasks_finished.labels(template, status).inc()
         for listener in self._listeners:
             listener()
 

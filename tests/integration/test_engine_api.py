@@ -28,7 +28,7 @@ SERVICES = "/api/v2/arbitration/services"
 
 @asynccontextmanager
 async def engine_api(
-    store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any
 ) -> AsyncIterator[tuple[Api, Any, int]]:
     monkeypatch.setenv("ARBITER_ADMIN_USER", ADMIN[0])
     monkeypatch.setenv("ARBITER_ADMIN_PASSWORD", ADMIN[1])
@@ -36,7 +36,11 @@ async def engine_api(
     users.write_text(yaml.safe_dump(_USERS))
     monkeypatch.setenv("ARBITER_USERS_FILE", str(users))
     settings = replace(
-        FAST, data_dir=tmp_path, database_url=database_url(store), node_address="10.9.8.7"
+        FAST,
+        data_dir=tmp_path,
+        database_url=database_url(store),
+        node_address="10.9.8.7",
+        **overrides,
     )
     assert isinstance(settings, Settings)
     async with agent_server(tmp_path / "agent") as (url, agent), serving(settings) as api:

@@ -124,7 +124,8 @@ async def test_requests_that_arrive_together_share_a_commit(arbiter: ArbiterApp)
     gate = StoreGate(2)
     try:
         tasks = await gate.call(upgrades, arbiter, 4)
-        batcher = Batcher(BatchStore(arbiter), gate, window=0.05)
+        sizes = arbiter.metrics.engine_batch_size
+        batcher = Batcher(BatchStore(arbiter), gate, window=0.05, sizes=sizes)
         starts = [Start(t.task_id, t.subtasks[0].id, NODE) for t in tasks]
         claims = await asyncio.gather(*(batcher.submit(s) for s in starts))
         assert all(isinstance(c, Claim) for c in claims)

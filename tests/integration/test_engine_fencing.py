@@ -31,7 +31,7 @@ async def test_a_silent_node_fences_itself_out_before_the_take_over(
         await until_running(h, created.task_id, INSTALL)
         claimed = await h.call(h.app.get_task, created.task_id)
         assert claimed.subtasks[INSTALL].executor == h.engine.node_id
-        pool = AgentPool()
+        pool = AgentPool(h.app.metrics.agent_errors)
         rescuer = Engine(h.app, h.gate, pool.agent, replace(FAST, lease_seconds=LEASE), "10.0.0.2")
         await rescuer.start()
         try:
