@@ -10,6 +10,7 @@ import yaml
 from aiohttp import web
 
 from api import (
+    observe,
     routes_audit,
     routes_candidates,
     routes_inventory,
@@ -28,6 +29,7 @@ from api.envelope import STARTED, TRACE_ID, new_trace_id
 from api.errors import Handler, error_middleware
 from api.feed import end_streams, live_feed
 from api.keys import AGENT_URL, ARBITER, ENGINE, GATE, SETTINGS, USERS
+from api.observe import metrics_middleware, scrape_readings
 from api.projection_loop import keep_projections_fresh
 from api.users import UserDirectory
 from infrastructure.agent.server import start_agent
@@ -37,6 +39,7 @@ from infrastructure.gate import StoreGate
 from infrastructure.persistence.leader import exclusive
 from infrastructure.persistence.store import StoreConfig, store_for
 from infrastructure.settings import Settings
+from infrastructure.tracing import TRACE_ID as CURRENT_TRACE
 from infrastructure.use_cases.application import ArbiterApp
 
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
@@ -47,6 +50,8 @@ STATIC = Path(__file__).resolve().parent / "console" / "static"
 async def trace_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[STARTED] = time.perf_counter()
     request[TRACE_ID] = new_trace_id()
+    # aiohttp runs each request in a task of its own: its log lines carry its trace id.
+    CURRENT_TRACE.set(request[TRACE_ID])
     response = await handler(request)
     response.headers["X-Trace-Id"] = request[TRACE_ID]
     return response
@@ -64,7 +69,13 @@ async def openapi(request: web.Request) -> web.StreamResponse:
 
 def init_app(settings: Settings, users: UserDirectory) -> web.Application:
     app = web.Application(
-        middlewares=[trace_middleware, error_middleware, session_middleware, auth_middleware],
+        middlewares=[
+            metrics_middleware,
+            trace_middleware,
+            error_middleware,
+            session_middleware,
+            auth_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -77,6 +88,7 @@ def init_app(settings: Settings, users: UserDirectory) -> web.Application:
     app.cleanup_ctx.append(keep_projections_fresh)
     app.cleanup_ctx.append(_embedded_agent)  # before the engine: it stops after the engine
     app.cleanup_ctx.append(_engine)
+    app.cleanup_ctx.append(scrape_readings)
     app.router.add_get("/api/v2/openapi.json", openapi)
     app.add_routes(routes_inventory.routes)
     app.add_routes(routes_tasks.routes)
@@ -87,6 +99,7 @@ def init_app(settings: Settings, users: UserDirectory) -> web.Application:
     app.add_routes(routes_candidates.routes)
     app.add_routes(routes_me.routes)
     app.add_routes(pages.routes)
+    app.add_routes(observe.routes)
     app.router.add_static("/static", STATIC)
     return app
 
@@ -125,7 +138,7 @@ async def _embedded_agent(app: web.Application) -> AsyncIterator[None]:
 async def _engine(app: web.Application) -> AsyncIterator[None]:
     """Every server process runs the engine's workers (none with engine_workers = 0)."""
     settings = app[SETTINGS]
-    agents = AgentPool(app.get(AGENT_URL))
+    agents = AgentPool(app[ARBITER].metrics.agent_errors, app.get(AGENT_URL))
     engine = Engine(app[ARBITER], app[GATE], agents.agent, settings, settings.node_address)
     app[ENGINE] = engine
     if settings.engine_workers > 0:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from api import nodes_cli, projections_cli
+from api import log_format, nodes_cli, projections_cli
 from api.app import init_app
 from api.cli_options import data_dir
 from api.client import commands as client_commands
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command in client_commands.NAMES:
         sys.exit(client_commands.run(args))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_format.configure(os.environ.get("ARBITER_LOG_FORMAT", "text"))
     logging.getLogger("aiohttp.server").addFilter(MalformedRequests())
     if args.command == "serve":
         _serve(args)

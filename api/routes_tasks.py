@@ -17,7 +17,6 @@ from api.time_params import as_of_param
 from api.users import TASK_MANAGER, TASK_VIEWER
 from api.views import subtask_log, task_view
 from domain.caller import Caller
-from domain.errors import TaskStateInvalid
 from domain.task import Task
 
 routes = web.RouteTableDef()
@@ -40,13 +39,9 @@ async def get_task(request: web.Request) -> web.StreamResponse:
 @routes.get(SUBTASK + "/log")
 async def get_subtask_log(request: web.Request) -> web.StreamResponse:
     authorize(request, TASK_VIEWER)
-    task = await request.app[GATE].call(request.app[ARBITER].get_task, path_id(request, "id"))
-    subtask_id = path_id(request, "sid")
-    try:
-        subtask = task.subtask(subtask_id)
-    except KeyError:
-        raise TaskStateInvalid(f"task {task.task_id} has no subtask {subtask_id}") from None
-    return ok(request, {"log": subtask_log(subtask)})
+    task_id, subtask_id = path_id(request, "id"), path_id(request, "sid")
+    runs = await request.app[GATE].call(request.app[ARBITER].subtask_log, task_id, subtask_id)
+    return ok(request, {"log": subtask_log(runs)})
 
 
 async def _steer(request: web.Request, command: Callable[[Caller], Task]) -> web.StreamResponse:

@@ -6,6 +6,7 @@ from domain.enums import ServiceStatus
 from domain.inventory import Host, Package
 from domain.service import ArbitrationService
 from domain.service_lifecycle import allowed_operations
+from domain.step_log import LogRun
 from domain.subtask import Subtask
 from domain.task import Task
 
@@ -53,13 +54,19 @@ def subtask_view(task: Task, subtask: Subtask) -> dict[str, Any]:
     }
 
 
-def subtask_log(subtask: Subtask) -> str:
-    """Every run of the subtask, each under OCP's `############{OP}{time}############` header."""
+def subtask_log(runs: list[LogRun]) -> str:
+    """OCP's log text: each run under `############{EXECUTE}{2021-08-25T15:09:32.697+08:00}
+    ############` (the braces are literal), each line as OCP's Spring log pattern begins it,
+    `2021-08-25 15:09:32.716  INFO message` (local time to the millisecond; the level padded to
+    five, as `%5p` pads it)."""
     blocks = []
-    for run in subtask.runs:
+    for run in runs:
         started = run.time.astimezone().isoformat(timespec="milliseconds")
-        header = f"############{run.operation.value}{started}############"
-        blocks.append("\n".join([header, *run.lines]))
+        lines = [f"############{{{run.operation.value}}}{{{started}}}############"]
+        for line in run.lines:
+            logged = line.time.astimezone().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            lines.append(f"{logged} {line.level.value:>5} {line.message}")
+        blocks.append("\n".join(lines))
     return "\n".join(blocks)
 
 

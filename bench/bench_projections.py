@@ -26,6 +26,7 @@ from infrastructure.persistence.store import StoreConfig, postgres_store, sqlite
 from infrastructure.settings import Settings
 from infrastructure.use_cases.application import ArbiterApp
 from tests.integration.projection_story import ADMIN, ENGINE, seed_service
+from tests.logs import lines
 
 SAVE_BATCH = 200
 BASIC = "Basic " + base64.b64encode(b"admin:x").decode()
@@ -76,9 +77,9 @@ def _run(task: Task, fail_at: int | None) -> None:
         attempt = task.start_subtask(subtask_id, "bench", ENGINE)
         if done == fail_at:
             reason = FailureReason.ERROR
-            task.fail_subtask(subtask_id, attempt, reason, ["x"], ENGINE)
+            task.fail_subtask(subtask_id, attempt, reason, lines("x"), ENGINE)
             return
-        task.complete_subtask(subtask_id, attempt, ["done"], ENGINE)
+        task.complete_subtask(subtask_id, attempt, lines("done"), ENGINE)
         done += 1
 
 

@@ -15,6 +15,7 @@ from domain.enums import FailureReason, SubtaskStatus, TaskStatus
 from domain.errors import TaskStateInvalid
 from domain.service import ArbitrationService
 from domain.service_lifecycle import TRANSITIONAL
+from domain.step_log import LogLine
 from domain.task import Task
 
 ENGINE_ACTOR = "arbiter-engine"
@@ -74,7 +75,7 @@ def record_outcome(
     subtask_id: int,
     attempt: int,
     outcome: Outcome,
-    log: list[str],
+    log: list[LogLine],
     effect: ServiceEffect | None,
 ) -> None:
     """A run's outcome on the task (StaleAttempt if the run was taken over), its effect on the

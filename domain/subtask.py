@@ -1,7 +1,7 @@
 """A subtask's state inside its Task aggregate, and the task status derived from all of them."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,15 +10,6 @@ from domain.enums import Operation, SubtaskStatus, TaskStatus
 from domain.templates import TaskTemplate
 
 _ACTIVE = (SubtaskStatus.READY, SubtaskStatus.RUNNING, SubtaskStatus.CANCELING)
-
-
-@dataclass
-class LogRun:
-    """One run of a subtask: the operation it ran for, when it began, and its log lines."""
-
-    operation: Operation
-    time: datetime
-    lines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -39,46 +30,30 @@ class Subtask:
     executor: str | None = None
     start_time: datetime | None = None
     finish_time: datetime | None = None
-    runs: list[LogRun] = field(default_factory=list)
 
     @property
     def has_started(self) -> bool:
         return self.attempt > 0
-
-    def log(self, line: str) -> None:
-        if self.runs:
-            self.runs[-1].lines.append(line)
-
-    def end_run(self, now: datetime, lines: list[str]) -> None:
-        self.finish_time = now
-        for line in lines:
-            self.log(line)
 
     def rerun(self, operation: Operation) -> None:
         self.operation = operation
         self.run_time += 1
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(vars(self))
-        data["runs"] = [vars(run) for run in self.runs]
-        return data
+        return dict(vars(self))
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> "Subtask":
         """A subtask as `TaskCreated` describes it (see `chain_specs`)."""
-        # Built directly, not through from_dict: every replay of a task's creation comes here,
-        # and a fresh subtask has no runs to convert.
+        # Built directly, not through from_dict: every replay of a task's creation comes here.
         status = SubtaskStatus(spec["status"])
-        return cls(**{**spec, "status": status, "operation": Operation.EXECUTE, "runs": []})
+        return cls(**{**spec, "status": status, "operation": Operation.EXECUTE})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Subtask":
         values = dict(data)
         values["status"] = SubtaskStatus(values["status"])
         values["operation"] = Operation(values["operation"])
-        values["runs"] = [
-            LogRun(Operation(r["operation"]), r["time"], list(r["lines"])) for r in values["runs"]
-        ]
         return cls(**values)
 
 

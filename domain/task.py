@@ -5,6 +5,7 @@ the transition and its consequences (scheduling, the rollback walk), which are p
 of the state, so a replay rebuilds exactly the same task.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, ClassVar, cast
@@ -24,13 +25,17 @@ from domain.errors import (
 )
 from domain.ids import task_uuid
 from domain.steering import SUBTASK_OPERATIONS, allowed_task_operations, blamed_guard, task_guards
-from domain.subtask import LogRun, Subtask, finished_at, task_status
+from domain.step_log import LogLevel, LogLine, LogRun, add_lines
+from domain.subtask import Subtask, finished_at, task_status
 
 _S = SubtaskStatus
 
 
 class Task(Aggregate):
     TOPIC = "arbiter:Task"
+    # Version 2 keeps no log in its subtasks (domain/step_log.py): snapshots of version 1 carry
+    # every run's lines, which `upcast_v1_v2` drops.
+    class_version = 2
 
     class Event(Aggregate.Event):
         TOPIC = "arbiter:Task.Event"
@@ -48,10 +53,18 @@ class Task(Aggregate):
             return snapshot
 
         def mutate(self, _: None) -> "Task":
-            # JSON brings enums back as plain strings: give them their type again.
+            # The state's subtasks come back as the dicts they were stored as (upcast by now),
+            # and JSON brings enums back as plain strings: give them their types again.
             task = cast(Task, super().mutate(None))
             task.operation = Operation(task.operation)
+            stored = cast(list[dict[str, Any]], task.subtasks)
+            task.subtasks = [Subtask.from_dict(data) for data in stored]
             return task
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        for subtask in state["subtasks"]:
+            subtask.pop("runs", None)
 
     class Created(Event, Aggregate.Created):
         TOPIC = "arbiter:TaskCreated"
@@ -91,7 +104,8 @@ class Task(Aggregate):
         and its sketch (domain/task_sketch.py) both move by `plan`."""
 
         TOPIC = "arbiter:Task.SubtaskEvent"
-        class_version = 2
+        class_version = 3
+        OLD_LINES: ClassVar[LogLevel] = LogLevel.INFO  # the level of a line stored before v3
         TRIGGER: ClassVar[str]
         TASK_OPERATION: ClassVar[Operation | None] = None
         STARTS_A_RUN: ClassVar[bool] = False  # the subtask has run once this event happened
@@ -105,6 +119,16 @@ class Task(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # Not known from the event alone: readers fold the task to find them.
             state.update(dict.fromkeys(_SUBTASK_TRANSITION))
+
+        @classmethod
+        def upcast_v2_v3(cls, state: dict[str, Any]) -> None:
+            # Before version 3 an outcome's lines were plain text: each takes the outcome's time,
+            # and the level its outcome gives it.
+            if "log" in state:
+                state["log"] = [
+                    LogLine(state["timestamp"], cls.OLD_LINES, text).payload()
+                    for text in state["log"]
+                ]
 
         @property
         def trigger(self) -> str:
@@ -140,6 +164,14 @@ class Task(Aggregate):
         def record(self, subtask: Subtask) -> None:
             """What the event writes into its subtask besides its status: none by default."""
 
+        def log_into(self, runs: list[LogRun], subtask: Subtask) -> None:
+            """What the event adds to its subtask's log (`subtask` as the event left it): none
+            by default."""
+
+        def line(self, level: LogLevel, message: str) -> LogLine:
+            """A line the event itself logs, at its own time."""
+            return LogLine(self.timestamp, level, message)
+
     class SubtaskStarted(SubtaskEvent):
         """A worker claimed the subtask (or took it over from a lost executor)."""
 
@@ -159,47 +191,51 @@ class Task(Aggregate):
             return self.trigger_of(self.took_over_from is not None)
 
         def record(self, subtask: Subtask) -> None:
-            lost, executor, attempt = self.took_over_from, self.executor, self.attempt
-            if lost is None:
+            if self.took_over_from is None:
                 subtask.start_time = self.timestamp
                 subtask.finish_time = None
-                subtask.runs.append(LogRun(subtask.operation, self.timestamp))
-                subtask.log(f"started on {executor} (attempt {attempt})")
-            else:
-                subtask.log(
-                    f"executor {lost} was lost; taken over by {executor} (attempt {attempt})"
-                )
-            subtask.attempt = attempt
-            subtask.executor = executor
+            subtask.attempt = self.attempt
+            subtask.executor = self.executor
 
-    class SubtaskSucceeded(SubtaskEvent):
+        def log_into(self, runs: list[LogRun], subtask: Subtask) -> None:
+            lost, executor, attempt = self.took_over_from, self.executor, self.attempt
+            if lost is None:
+                started = self.line(LogLevel.INFO, f"started on {executor} (attempt {attempt})")
+                runs.append(LogRun(subtask.operation, self.timestamp, [started]))
+            else:
+                message = f"executor {lost} was lost; taken over by {executor} (attempt {attempt})"
+                add_lines(runs, [self.line(LogLevel.WARN, message)])
+
+    class RunEnded(SubtaskEvent):
+        """A run's outcome: the lines its step logged (`log`, LogLine payloads) end the run."""
+
+        TOPIC = "arbiter:Task.RunEnded"
+        attempt: int
+        log: list[dict[str, Any]]
+
+        def record(self, subtask: Subtask) -> None:
+            subtask.finish_time = self.timestamp
+
+        def log_into(self, runs: list[LogRun], subtask: Subtask) -> None:
+            add_lines(runs, [LogLine.from_payload(line) for line in self.log])
+
+    class SubtaskSucceeded(RunEnded):
         TOPIC = "arbiter:SubtaskSucceeded"
         TRIGGER = "succeed"
         VERB = "finished"
-        attempt: int
-        log: list[str]
 
-        def record(self, subtask: Subtask) -> None:
-            subtask.end_run(self.timestamp, self.log)
-
-    class SubtaskRolledBack(SubtaskEvent):
+    class SubtaskRolledBack(RunEnded):
         """The subtask's undo succeeded: it is back to PENDING."""
 
         TOPIC = "arbiter:SubtaskRolledBack"
         TRIGGER = "succeed"
         VERB = "undid"
-        attempt: int
-        log: list[str]
 
-        def record(self, subtask: Subtask) -> None:
-            subtask.end_run(self.timestamp, self.log)
-
-    class SubtaskFailed(SubtaskEvent):
+    class SubtaskFailed(RunEnded):
         TOPIC = "arbiter:SubtaskFailed"
         VERB = "failed"
-        attempt: int
+        OLD_LINES = LogLevel.ERROR
         reason: str  # a FailureReason value
-        log: list[str]
 
         @staticmethod
         def trigger_of(reason: str) -> str:
@@ -210,10 +246,15 @@ class Task(Aggregate):
             return self.trigger_of(self.reason)
 
         def record(self, subtask: Subtask) -> None:
-            subtask.end_run(self.timestamp, self.log)
+            super().record(subtask)
             if self.reason == FailureReason.TIMEOUT:
                 subtask.operation = Operation.CANCEL
-                subtask.log(f"timed out after {subtask.timeout} s and was interrupted")
+
+        def log_into(self, runs: list[LogRun], subtask: Subtask) -> None:
+            super().log_into(runs, subtask)
+            if self.reason == FailureReason.TIMEOUT:
+                message = f"timed out after {subtask.timeout} s and was interrupted"
+                add_lines(runs, [self.line(LogLevel.ERROR, message)])
 
     class SubtaskCancelRequested(SubtaskEvent):
         TOPIC = "arbiter:SubtaskCancelRequested"
@@ -222,17 +263,19 @@ class Task(Aggregate):
 
         def record(self, subtask: Subtask) -> None:
             subtask.operation = Operation.CANCEL
-            subtask.log(f"cancel requested by {self.actor}")
 
-    class SubtaskCancelled(SubtaskEvent):
+        def log_into(self, runs: list[LogRun], subtask: Subtask) -> None:
+            add_lines(runs, [self.line(LogLevel.WARN, f"cancel requested by {self.actor}")])
+
+    class SubtaskCancelled(RunEnded):
         TOPIC = "arbiter:SubtaskCancelled"
         TRIGGER = "confirm_cancel"
         VERB = "cancelled"
-        attempt: int
-        log: list[str]
+        OLD_LINES = LogLevel.WARN
 
-        def record(self, subtask: Subtask) -> None:
-            subtask.end_run(self.timestamp, [*self.log, "cancelled"])
+        def log_into(self, runs: list[LogRun], subtask: Subtask) -> None:
+            super().log_into(runs, subtask)
+            add_lines(runs, [self.line(LogLevel.WARN, "cancelled")])
 
     class SubtaskSkipped(SubtaskEvent):
         TOPIC = "arbiter:SubtaskSkipped"
@@ -242,9 +285,10 @@ class Task(Aggregate):
         def record(self, subtask: Subtask) -> None:
             subtask.operation = Operation.SKIP
             subtask.finish_time = self.timestamp
-            subtask.runs.append(
-                LogRun(Operation.SKIP, self.timestamp, [f"skipped by {self.actor}"])
-            )
+
+        def log_into(self, runs: list[LogRun], subtask: Subtask) -> None:
+            skipped = self.line(LogLevel.INFO, f"skipped by {self.actor}")
+            runs.append(LogRun(Operation.SKIP, self.timestamp, [skipped]))
 
     class SubtaskRetried(SubtaskEvent):
         TOPIC = "arbiter:SubtaskRetried"
@@ -418,19 +462,19 @@ class Task(Aggregate):
         return attempt
 
     def complete_subtask(
-        self, subtask_id: int, attempt: int, log: list[str], caller: Caller
+        self, subtask_id: int, attempt: int, log: list[LogLine], caller: Caller
     ) -> None:
         self._fenced(subtask_id, attempt)
         self._allowed(subtask_id, "succeed")
         event = self.SubtaskRolledBack if self.rolling_back else self.SubtaskSucceeded
-        self._record(event, subtask_id, "succeed", caller, attempt=attempt, log=log)
+        self._record(event, subtask_id, "succeed", caller, attempt=attempt, log=_payloads(log))
 
     def fail_subtask(
         self,
         subtask_id: int,
         attempt: int,
         reason: FailureReason,
-        log: list[str],
+        log: list[LogLine],
         caller: Caller,
     ) -> None:
         self._fenced(subtask_id, attempt)
@@ -443,20 +487,21 @@ class Task(Aggregate):
             caller,
             attempt=attempt,
             reason=reason.value,
-            log=log,
+            log=_payloads(log),
         )
 
     def request_cancel(self, subtask_id: int, caller: Caller) -> None:
         self._allowed(subtask_id, "request_cancel")
         self._record(self.SubtaskCancelRequested, subtask_id, "request_cancel", caller)
 
-    def confirm_cancel(self, subtask_id: int, attempt: int, log: list[str], caller: Caller) -> None:
+    def confirm_cancel(
+        self, subtask_id: int, attempt: int, log: list[LogLine], caller: Caller
+    ) -> None:
         """The cancel hook ran (or the canceling executor was lost): the subtask ends FAILED."""
         self._fenced(subtask_id, attempt)
         self._allowed(subtask_id, "confirm_cancel")
-        self._record(
-            self.SubtaskCancelled, subtask_id, "confirm_cancel", caller, attempt=attempt, log=log
-        )
+        event, log_payload = self.SubtaskCancelled, _payloads(log)
+        self._record(event, subtask_id, "confirm_cancel", caller, attempt=attempt, log=log_payload)
 
     def skip_subtask(self, subtask_id: int, caller: Caller) -> None:
         self._allowed(subtask_id, "skip")
@@ -612,7 +657,45 @@ class Task(Aggregate):
             raise error
 
 
+def ended(event: object) -> str | None:
+    """The status an event ended its task in (SUCCESSFUL or FAILED), as the event records it;
+    None when the task went on running, or was not running before it."""
+    after = getattr(event, "task_status_after", None)
+    if getattr(event, "task_status_before", None) == TaskStatus.RUNNING and after in _ENDED:
+        return str(after)
+    return None
+
+
+def replay(task: Task | None, events: Iterable[Any]) -> Task | None:
+    """`task` (None: before its creation) moved on by `events`, a snapshot first or not: the
+    repository's projector without its runtime protocol check per event (half a replay's
+    time)."""
+    for event in events:
+        task = event.mutate(task)
+    return task
+
+
+def subtask_log(events: Iterable[Task.Event], subtask_id: int) -> list[LogRun]:
+    """The subtask's runs and their lines, as the task's events (all of them, from its
+    creation) tell them; TaskStateInvalid when the task has no such subtask. Every event is
+    replayed: the operation a run ran for is the subtask's state when it began."""
+    task: Task | None = None
+    runs: list[LogRun] = []
+    for event in events:
+        task = cast(Task, event.mutate(task))
+        if isinstance(event, Task.SubtaskEvent) and event.subtask_id == subtask_id:
+            event.log_into(runs, task.subtask(subtask_id))
+    assert task is not None, "a task's events begin with its creation"
+    task._subtask_or_invalid(subtask_id)
+    return runs
+
+
+def _payloads(lines: list[LogLine]) -> list[dict[str, Any]]:
+    return [line.payload() for line in lines]
+
+
 _STATUS = attrgetter("status")
+_ENDED = (TaskStatus.SUCCESSFUL, TaskStatus.FAILED)
 _RERUNS = {"retry": Operation.RETRY, "undo": Operation.ROLLBACK}  # moves that run a step again
 _TASK_TRANSITION = ("task_status_before", "task_status_after")
 _SUBTASK_TRANSITION = ("status_before", "status_after", *_TASK_TRANSITION)

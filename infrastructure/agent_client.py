@@ -4,6 +4,7 @@ Its status/stop/start/install/uninstall signatures are the engine's HostAgent pr
 (infrastructure/engine/steps.py), so the engine can use it as is.
 """
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +25,7 @@ class AgentClient:
     """Timeouts raise TimeoutError and an unreachable agent aiohttp.ClientError, unchanged.
 
     Pass a shared session to pool connections across agents; otherwise the client owns one.
+    `failed` hears of every call that fails, with its error, before it is raised.
     """
 
     def __init__(
@@ -31,8 +33,10 @@ class AgentClient:
         base_url: str,
         session: aiohttp.ClientSession | None = None,
         timeout: float | None = 30.0,
+        failed: Callable[[Exception], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._failed = failed
         self._session = session
         self._owns_session = session is None
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -106,12 +110,17 @@ class AgentClient:
             self._session = aiohttp.ClientSession()
         data = None if body is None else orjson.dumps(body)
         headers = {"Content-Type": "application/json"} if data is not None else None
-        async with self._session.request(
-            method, self.base_url + path, data=data, headers=headers, timeout=self._timeout
-        ) as response:
-            text = await response.read()
-        if response.status >= 300:
-            raise AgentError(response.status, _message(text))
+        try:
+            async with self._session.request(
+                method, self.base_url + path, data=data, headers=headers, timeout=self._timeout
+            ) as response:
+                text = await response.read()
+            if response.status >= 300:
+                raise AgentError(response.status, _message(text))
+        except Exception as error:
+            if self._failed is not None:
+                self._failed(error)
+            raise
         answer: dict[str, Any] = orjson.loads(text)
         return answer
 

@@ -42,6 +42,8 @@ class Settings:
     # (`arbiter serve`, the demo; docs/agent.md). Its state lives under data_dir/agent.
     embedded_agent: bool = False
     agent_action_seconds: float = 0.3
+    # GET /readyz answers 503 while any view lags the store's head by more events than this.
+    ready_max_lag: int = 1000
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -54,6 +56,8 @@ class Settings:
             values["node_address"] = os.environ["ARBITER_NODE_ADDRESS"]
         if os.environ.get("ARBITER_STORE_THREADS"):
             values["store_threads"] = int(os.environ["ARBITER_STORE_THREADS"])
+        if os.environ.get("ARBITER_READY_MAX_LAG"):
+            values["ready_max_lag"] = int(os.environ["ARBITER_READY_MAX_LAG"])
         for name, kind in _ENGINE_ENV.items():
             text = os.environ.get(f"ARBITER_{name.upper()}")
             if text:

@@ -6,6 +6,9 @@ one, so under load a batch grows by itself (group commit) and an idle node adds 
 """
 
 import asyncio
+import contextvars
+
+from prometheus_client import Histogram
 
 from infrastructure.engine.batch import BatchStore, Request
 from infrastructure.gate import StoreGate
@@ -15,10 +18,11 @@ MAX_BATCH = 256  # requests per commit; more wait for the next one
 
 
 class Batcher:
-    def __init__(self, store: BatchStore, gate: StoreGate, window: float) -> None:
+    def __init__(self, store: BatchStore, gate: StoreGate, window: float, sizes: Histogram) -> None:
         self.store = store
         self.gate = gate
         self.window = window
+        self.sizes = sizes  # requests per commit (/metrics)
         self._pending: list[tuple[Request, asyncio.Future[Claim | None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.commits = 0  # counters for benchmarks and tests
@@ -29,7 +33,10 @@ class Batcher:
         future: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
         self._pending.append((request, future))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="engine-batcher")
+            # A context of its own: a commit is no one request's, whose trace id it would carry.
+            self._flusher = asyncio.create_task(
+                self._flush(), name="engine-batcher", context=contextvars.Context()
+            )
         return await future
 
     async def close(self) -> None:
@@ -58,6 +65,7 @@ class Batcher:
                 continue
             self.commits += 1
             self.requests += len(batch)
+            self.sizes.observe(len(batch))
             for (_, future), result in zip(batch, results, strict=True):
                 if future.done():  # its run was cancelled meanwhile (the engine stops)
                     continue

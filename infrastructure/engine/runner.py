@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from domain.enums import SubtaskStatus
 from domain.errors import StaleAttempt
 from domain.runs import Outcome, ServiceEffect
+from domain.step_log import LogLevel, LogLine
 from infrastructure.engine.steps import (
     STEPS,
     HostAgent,
     StepContext,
     StepResult,
+    logged,
     set_status,
     truthful_status,
 )
@@ -26,7 +28,7 @@ from infrastructure.use_cases.engine_claims import Claim
 
 log = logging.getLogger(__name__)
 # Saves a run's outcome; answers the claim of the task's next subtask when it chained one.
-Finisher = Callable[[Claim, Outcome, list[str], ServiceEffect | None], Awaitable[Claim | None]]
+Finisher = Callable[[Claim, Outcome, list[LogLine], ServiceEffect | None], Awaitable[Claim | None]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ async def run_claim(
     context = StepContext(agent, claim.port, claim.params, claim.request_id, claim.current_rpm)
     timeout = limits.timeout_override or claim.timeout
     job = asyncio.ensure_future(action(context))
-    deadline = asyncio.get_running_loop().time() + timeout
+    started = asyncio.get_running_loop().time()
+    deadline = started + timeout
     try:
         outcome = await _watch(app, gate, job, claim, limits, deadline)
     except _Abandoned:
@@ -59,7 +62,8 @@ async def run_claim(
     except BaseException:  # stopped, or the store failed: the step must not run on unwatched
         await _interrupt(job)
         raise
-    lines: list[str]
+    ran = asyncio.get_running_loop().time() - started
+    lines: list[LogLine]
     effect: ServiceEffect | None
     if outcome is None:
         try:
@@ -67,14 +71,20 @@ async def run_claim(
             outcome, lines, effect = Outcome.SUCCEEDED, result.log, result.effect
         except Exception as error:  # any failure of the step fails the subtask, with its reason
             outcome = Outcome.FAILED
-            lines, effect = await truth(agent, claim, [f"step failed: {_reason(error)}"])
+            failed = logged(f"step failed: {_reason(error)}", LogLevel.ERROR)
+            lines, effect = await truth(agent, claim, [failed])
     else:
         await _interrupt(job)
         if outcome is Outcome.TIMED_OUT:
-            why = f"step interrupted at its timeout after {timeout} s budget"
+            message = f"step interrupted at its timeout after {timeout} s budget"
+            why = logged(message, LogLevel.ERROR)
         else:
-            why = "step interrupted by a cancel; cancel hook ran"
+            why = logged("step interrupted by a cancel; cancel hook ran", LogLevel.WARN)
         lines, effect = await truth(agent, claim, [why])
+    step_name = f"{claim.step}.undo" if claim.undo else claim.step
+    app.metrics.step_seconds.labels(step_name, outcome.name.lower()).observe(ran)
+    if outcome is not Outcome.SUCCEEDED:
+        log.warning("%s: %s %s: %s", claim.request_id, step_name, outcome.name, lines[0].message)
     try:
         return await finish(claim, outcome, lines, effect)
     except StaleAttempt as error:
@@ -121,17 +131,17 @@ async def _interrupt(job: "asyncio.Future[StepResult]") -> None:
 
 
 async def truth(
-    agent: HostAgent, claim: Claim, lines: list[str]
-) -> tuple[list[str], ServiceEffect]:
+    agent: HostAgent, claim: Claim, lines: list[LogLine]
+) -> tuple[list[LogLine], ServiceEffect]:
     """After a failed or interrupted run, the service record says what the host really is."""
     try:
         async with asyncio.timeout(10):
             state = await agent.status(claim.port)
     except Exception as error:  # an unreachable agent is the truth too: UNAVAILABLE
         state = None
-        lines = [*lines, f"agent status unavailable: {_reason(error)}"]
+        lines = [*lines, logged(f"agent status unavailable: {_reason(error)}", LogLevel.WARN)]
     status = truthful_status(state)
-    return [*lines, f"service status is now {status}"], set_status(status)
+    return [*lines, logged(f"service status is now {status}")], set_status(status)
 
 
 def _reason(error: BaseException) -> str:

@@ -8,12 +8,14 @@ subtask's outcome.
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from domain.caller import Caller
 from domain.enums import ServiceStatus
 from domain.runs import ServiceEffect
 from domain.service import ArbitrationService
+from domain.step_log import LogLevel, LogLine
 
 AgentState = dict[str, Any]  # {"port", "state": RUNNING|STOPPED|ABSENT, "rpmName"}
 
@@ -30,8 +32,13 @@ class HostAgent(Protocol):
 
 @dataclass
 class StepResult:
-    log: list[str]
+    log: list[LogLine]
     effect: ServiceEffect | None = None
+
+
+def logged(message: str, level: LogLevel = LogLevel.INFO) -> LogLine:
+    """A line of a run's log, stamped now: the subtask's log shows when each line was logged."""
+    return LogLine(datetime.now(UTC), level, message)
 
 
 @dataclass(frozen=True)
@@ -73,28 +80,27 @@ def _described(state: AgentState) -> str:
 
 async def _observe(ctx: StepContext) -> StepResult:
     state = await ctx.agent.status(ctx.port)
-    return StepResult([_described(state)])
+    return StepResult([logged(_described(state))])
 
 
 async def _restore_truth(ctx: StepContext) -> StepResult:
     state = await ctx.agent.status(ctx.port)
     status = truthful_status(state)
-    return StepResult(
-        [_described(state), f"service status restored to {status}"], set_status(status)
-    )
+    lines = [logged(_described(state)), logged(f"service status restored to {status}")]
+    return StepResult(lines, set_status(status))
 
 
 async def _stop(ctx: StepContext) -> StepResult:
-    return StepResult([_described(await ctx.agent.stop(ctx.port, ctx.request_id))])
+    return StepResult([logged(_described(await ctx.agent.stop(ctx.port, ctx.request_id)))])
 
 
 async def _start(ctx: StepContext) -> StepResult:
-    return StepResult([_described(await ctx.agent.start(ctx.port, ctx.request_id))])
+    return StepResult([logged(_described(await ctx.agent.start(ctx.port, ctx.request_id)))])
 
 
 async def _install(rpm_name: str, ctx: StepContext) -> StepResult:
     state = await ctx.agent.install(ctx.port, rpm_name, ctx.request_id)
-    return StepResult([f"installed {rpm_name}", _described(state)])
+    return StepResult([logged(f"installed {rpm_name}"), logged(_described(state))])
 
 
 async def _install_target(ctx: StepContext) -> StepResult:
@@ -110,7 +116,7 @@ async def _undo_install(ctx: StepContext) -> StepResult:
 
 async def _uninstall(ctx: StepContext) -> StepResult:
     state = await ctx.agent.uninstall(ctx.port, ctx.request_id)
-    return StepResult(["uninstalled", _described(state)])
+    return StepResult([logged("uninstalled"), logged(_described(state))])
 
 
 async def _reinstall_current(ctx: StepContext) -> StepResult:
@@ -122,9 +128,8 @@ async def _begin_upgrade(ctx: StepContext) -> StepResult:
     if state["state"] != "STOPPED":
         raise StepError(f"{_described(state)}; the upgrade needs it STOPPED")
     previous, target = ctx.params["previousVersion"], ctx.params["targetVersion"]
-    return StepResult(
-        [_described(state), f"upgrade from {previous} to {target} begins; no rollback after this"]
-    )
+    begins = f"upgrade from {previous} to {target} begins; no rollback after this"
+    return StepResult([logged(_described(state)), logged(begins)])
 
 
 async def _record_version(ctx: StepContext) -> StepResult:
@@ -136,7 +141,7 @@ async def _record_version(ctx: StepContext) -> StepResult:
     def effect(service: ArbitrationService, caller: Caller) -> None:
         service.change_version(version, rpm_name, caller)
 
-    return StepResult([f"service version recorded as {version} ({rpm_name})"], effect)
+    return StepResult([logged(f"service version recorded as {version} ({rpm_name})")], effect)
 
 
 async def _restore_version(ctx: StepContext) -> StepResult:
@@ -145,7 +150,7 @@ async def _restore_version(ctx: StepContext) -> StepResult:
     def effect(service: ArbitrationService, caller: Caller) -> None:
         service.change_version(version, rpm_name, caller)
 
-    return StepResult([f"service version restored to {version} ({rpm_name})"], effect)
+    return StepResult([logged(f"service version restored to {version} ({rpm_name})")], effect)
 
 
 def _record(expected: str, status: ServiceStatus) -> Action:
@@ -153,9 +158,8 @@ def _record(expected: str, status: ServiceStatus) -> Action:
         state = await ctx.agent.status(ctx.port)
         if state["state"] != expected:
             raise StepError(f"{_described(state)}; expected {expected}")
-        return StepResult(
-            [_described(state), f"service status recorded as {status}"], set_status(status)
-        )
+        lines = [logged(_described(state)), logged(f"service status recorded as {status}")]
+        return StepResult(lines, set_status(status))
 
     return record
 
@@ -164,9 +168,8 @@ async def _record_deleted(ctx: StepContext) -> StepResult:
     state = await ctx.agent.status(ctx.port)
     if state["state"] != "ABSENT":
         raise StepError(f"{_described(state)}; expected ABSENT")
-    return StepResult(
-        [_described(state), "service recorded as DELETED"], set_status(ServiceStatus.DELETED)
-    )
+    lines = [logged(_described(state)), logged("service recorded as DELETED")]
+    return StepResult(lines, set_status(ServiceStatus.DELETED))
 
 
 class StepError(Exception):

@@ -16,12 +16,14 @@ from uuid import UUID
 
 from domain.ids import task_uuid
 from domain.runs import Outcome, ServiceEffect
+from domain.step_log import LogLine
 from infrastructure.engine.batch import BatchStore
 from infrastructure.engine.batcher import Batcher
 from infrastructure.engine.runner import RunLimits, run_claim, truth
 from infrastructure.engine.steps import HostAgent
 from infrastructure.gate import StoreGate
 from infrastructure.settings import Settings
+from infrastructure.tracing import TRACE_ID
 from infrastructure.use_cases.application import ArbiterApp
 from infrastructure.use_cases.engine_claims import Claim, Finish, Start, Work
 from infrastructure.waits import until_set
@@ -54,7 +56,10 @@ class Engine:
         self._held: set[UUID] = set()  # tasks another node's run holds (until the next full sweep)
         self._next_full_sweep = 0.0
         # Claims and outcomes of many tasks share commits (infrastructure/engine/batch.py).
-        self.batcher = Batcher(BatchStore(app), gate, settings.batch_seconds)
+        self.metrics = app.metrics
+        self.batcher = Batcher(
+            BatchStore(app), gate, settings.batch_seconds, self.metrics.engine_batch_size
+        )
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -208,6 +213,10 @@ class Engine:
         task_id, subtask_id = current[0]
         start = Start(task_id, subtask_id, self.node_id, lost_executor)
         claim = await self.batcher.submit(start)
+        if claim is None:
+            self.metrics.claims_lost.inc()
+        else:
+            self.metrics.claims.labels("take_over" if lost_executor else "claim").inc()
         limits = RunLimits(
             self.settings.poll_seconds, self.settings.step_timeout_seconds, self.fenced_out
         )
@@ -221,11 +230,14 @@ class Engine:
                 self.runs.pop(current[0], None)
                 self.runs[key] = run
                 current[0] = key
+                self.metrics.claims.labels("chained").inc()
+            # Every log line of this run (here, in the store's threads) carries its trace id.
+            TRACE_ID.set(claim.trace_id)
             agent = self.agents(claim.agent_address)
             claim = await run_claim(self.app, self.gate, agent, claim, limits, self._finish)
 
     async def _finish(
-        self, claim: Claim, outcome: Outcome, log: list[str], effect: ServiceEffect | None
+        self, claim: Claim, outcome: Outcome, log: list[LogLine], effect: ServiceEffect | None
     ) -> Claim | None:
         # A node about to be fenced out must not start anything new.
         chain_to = None if self.fenced_out() or self._stopping else self.node_id

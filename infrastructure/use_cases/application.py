@@ -24,7 +24,9 @@ from domain.inventory import Directory, Host, Package
 from domain.runs import Outcome, ServiceEffect
 from domain.service import ArbitrationService
 from domain.service_lifecycle import ServiceOperation
-from domain.task import Task
+from domain.step_log import LogLine, LogRun
+from domain.task import Task, ended
+from infrastructure.metrics import Metrics
 from infrastructure.persistence.engine_tables import EngineTables
 from infrastructure.persistence.ids import IdAllocator
 from infrastructure.persistence.sql import SQL
@@ -75,6 +77,7 @@ class ArbiterApp(Application[UUID]):
         super().__init__(env=env)
         self.store = store
         self.node_address = node_address
+        self.metrics = Metrics()
         # Our plain tables borrow the event store's pooled connections (PostgreSQL).
         sql = SQL(store, getattr(self.recorder, "datastore", None))
         self.ids = IdAllocator(sql)
@@ -105,9 +108,17 @@ class ArbiterApp(Application[UUID]):
         raise StoreContention("the store is busy with conflicting writes; try again")
 
     def commit(self, *aggregates: Aggregate | None) -> None:
-        """Save what one or more decisions changed, in one transaction; then tell every
-        subscriber."""
+        """Save what one or more decisions changed, in one transaction; then count the tasks it
+        created and ended, and tell every subscriber."""
+        tasks = [(a.template, list(a.pending_events)) for a in aggregates if isinstance(a, Task)]
         self.save(*aggregates)
+        for template, events in tasks:
+            for event in events:
+                status = ended(event)
+                if isinstance(event, Task.Created):
+                    self.metrics.tasks_created.labels(template).inc()
+                elif status is not None:
+                    self.metrics.tasks_finished.labels(template, status).inc()
         for listener in self._listeners:
             listener()
 
@@ -219,7 +230,7 @@ class ArbiterApp(Application[UUID]):
             return None
 
     def finish_subtask(
-        self, claim: Claim, outcome: Outcome, log: list[str], effect: ServiceEffect | None
+        self, claim: Claim, outcome: Outcome, log: list[LogLine], effect: ServiceEffect | None
     ) -> None:
         """Save a run's outcome and its effect; StaleAttempt if the run was taken over."""
         self.decide(engine_claims.finish, Finish(claim, outcome, log, effect))
@@ -248,8 +259,11 @@ class ArbiterApp(Application[UUID]):
     def get_task(self, task_id: int) -> Task:
         return self.session().task(task_id)
 
-    def task_as_of(self, task_id: int, point: int | datetime | None) -> Task:
-        return queries.task_as_of(self, task_id, point)
+    def task_as_of(self, task_id: int, point: int | datetime) -> Task:
+        return queries.task_as_of(self, self.get_task(task_id), point)
+
+    def subtask_log(self, task_id: int, subtask_id: int) -> list[LogRun]:
+        return queries.subtask_log(self, task_id, subtask_id)
 
     def audit_events(self, where: AuditFilter, paged: Paged) -> Page:
         return queries.audit_events(self.fresh_projections(), where, paged)
@@ -258,7 +272,7 @@ class ArbiterApp(Application[UUID]):
         return queries.event_nodes(self, task_id)
 
     def task_events(self, task_id: int) -> Page:
-        self.task_as_of(task_id, None)  # a 20000 for a task that does not exist
+        self.get_task(task_id)  # a 20000 for a task that does not exist
         return self.audit_events(AuditFilter(task_id=task_id), Paged(1, None))
 
     def task_list(self, name: str, statuses: list[str], host_id: int | None, paged: Paged) -> Page:

@@ -16,6 +16,7 @@ from domain import runs
 from domain.enums import SubtaskStatus, TaskStatus
 from domain.runs import Outcome, ServiceEffect
 from domain.service import ArbitrationService
+from domain.step_log import LogLine
 from domain.task import Task
 from infrastructure.persistence.engine_tables import EngineTables
 from infrastructure.use_cases.session import Session
@@ -79,7 +80,7 @@ class Finish:
 
     claim: Claim
     outcome: Outcome
-    log: list[str]
+    log: list[LogLine]
     effect: ServiceEffect | None
     chain_to: str | None = None  # the node id that runs the next subtask, or None
 

@@ -11,7 +11,9 @@ from eventsourcing.application import Application
 
 from domain.errors import FieldError, IllegalArgument, TaskNotFound
 from domain.ids import task_uuid
-from domain.task import Task
+from domain.step_log import LogRun
+from domain.task import Task, replay
+from domain.task import subtask_log as domain_subtask_log
 from infrastructure.projections import queries
 from infrastructure.projections.db import micros
 from infrastructure.projections.queries import Page, Query, order_clause, select_page
@@ -83,29 +85,51 @@ def service_list(
     return select_page(views.db, table, columns, query, order, paged.number, paged.size)
 
 
-def task_as_of(store: Application[UUID], task_id: int, point: int | datetime | None) -> Task:
-    """The task at event version `point`, at its last version at or before time `point`,
-    or as it is now (None)."""
-    events = cast(list[Task.Event], list(store.events.get(task_uuid(task_id))))
-    if not events:
-        raise TaskNotFound(task_id)
-    last = events[-1].originator_version
+def task_as_of(store: Application[UUID], now: Task, point: int | datetime) -> Task:
+    """The task (`now` as it is now) at event version `point`, or at its last version at or
+    before time `point`. A past version starts from the nearest snapshot at or below it (the
+    repository's own way), and the version for a time is found by bisection over the versions:
+    whatever the length of the task's history, a read decodes at most a snapshot's interval of
+    events, plus one per halving."""
+    task_id, last = now.task_id, now.version
     if isinstance(point, int):
         if not 1 <= point <= last:
             message = f"asOf must be a version of task {task_id}, between 1 and {last}"
             raise IllegalArgument(message, [FieldError("asOf", point, message)])
         version = point
-    elif point is not None:
-        earlier = [e.originator_version for e in events if e.timestamp <= _through(point)]
-        if not earlier:
+    else:
+        version = _version_at(store, now, _through(point))
+        if version == 0:
             message = f"task {task_id} did not exist yet at {point.isoformat()}"
             raise IllegalArgument(message, [FieldError("asOf", point.isoformat(), message)])
-        version = earlier[-1]
-    else:
-        version = last
-    task: object = store.repository.get(task_uuid(task_id), version=version)
+    if version == last:
+        return now
+    task: object = store.repository.get(task_uuid(task_id), version=version, projector_func=replay)
     assert isinstance(task, Task)
     return task
+
+
+def _version_at(store: Application[UUID], now: Task, moment: datetime) -> int:
+    """The task's last version made at or before `moment` (0: none). Each event is made after
+    the one before it, so their times grow with their versions (as far as the nodes' clocks
+    agree): a bisection reads one event per halving."""
+    if now.modified_on <= moment:
+        return now.version
+    below, above = 0, now.version  # version `below` is at or before the moment, `above` after
+    while above - below > 1:
+        middle = (below + above) // 2
+        (event,) = cast(list[Task.Event], list(store.events.get(now.id, gt=middle - 1, lte=middle)))
+        below, above = (middle, above) if event.timestamp <= moment else (below, middle)
+    return below
+
+
+def subtask_log(store: Application[UUID], task_id: int, subtask_id: int) -> list[LogRun]:
+    """The subtask's log, folded from the task's events: only when it is asked for, since the
+    Task keeps no log (docs/engine.md, "The subtask log")."""
+    events = cast(list[Task.Event], list(store.events.get(task_uuid(task_id))))
+    if not events:
+        raise TaskNotFound(task_id)
+    return domain_subtask_log(events, subtask_id)
 
 
 def event_nodes(store: Application[UUID], task_id: int) -> dict[int, str | None]:

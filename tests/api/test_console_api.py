@@ -8,6 +8,7 @@ import orjson
 
 from domain.runs import Outcome
 from tests.api.conftest import ADMIN, NEW_RPM, NODE_ADDRESS, OPERATOR, VIEWER, Api, basic
+from tests.logs import lines
 
 TASKS = "/api/v2/tasks/instances"
 ALL_OPERATIONS = {
@@ -78,7 +79,7 @@ async def test_a_tasks_history_names_the_node_of_each_event(api: Api, service_id
     first, second = (s["id"] for s in task["subtasks"][:2])
     claim = await asyncio.to_thread(api.arbiter.claim_subtask, task["id"], first, "n1#a")
     assert claim is not None
-    await asyncio.to_thread(api.arbiter.finish_subtask, claim, Outcome.SUCCEEDED, ["ok"], None)
+    await asyncio.to_thread(api.arbiter.finish_subtask, claim, Outcome.SUCCEEDED, lines("ok"), None)
     await asyncio.to_thread(api.arbiter.claim_subtask, task["id"], second, "n2#b")
     await api.call("POST", f"{TASKS}/{task['id']}/subtasks/{second}/cancel")
 

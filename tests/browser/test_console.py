@@ -81,7 +81,7 @@ def test_an_upgrade_watched_failed_retried_replayed_and_audited(
     page.click(node(page, "Stop arbitration service"))
     expect(page.locator("#subtask-name")).to_have_text("Stop arbitration service")
     expect(page.locator("#subtask-log")).to_contain_text("injected failure")
-    assert page.locator("#subtask-log").inner_text().startswith("############EXECUTE")
+    assert page.locator("#subtask-log").inner_text().startswith("############{EXECUTE}")
     assert ops(page, "#subtask-actions") == ["RETRY", "SKIP"]
 
     # Meanwhile a viewer looks at the same failed task: no controls, and a forged POST is 403.
@@ -115,7 +115,7 @@ def test_an_upgrade_watched_failed_retried_replayed_and_audited(
     # Retry: the task runs again and succeeds; the open log follows the step's second run.
     page.click('#task-actions button[data-op="RETRY"]')
     task_status(page, "SUCCESSFUL")
-    expect(page.locator("#subtask-log")).to_contain_text("############RETRY")
+    expect(page.locator("#subtask-log")).to_contain_text("############{RETRY}")
     assert ops(page, "#task-actions") == []
 
     # Replay: back to version 1, the task as created; then live again.

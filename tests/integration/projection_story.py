@@ -4,6 +4,7 @@ from domain.caller import Caller
 from domain.enums import FailureReason
 from infrastructure.use_cases.application import ArbiterApp
 from infrastructure.use_cases.inventory import ServiceSpec
+from tests.logs import lines
 
 OLD_RPM = "oceanbase-4.2.1.0-100000102023092807.el7.x86_64.rpm"
 NEW_RPM = "oceanbase-4.2.5.0-100000052024102022.el7.x86_64.rpm"
@@ -38,9 +39,9 @@ def run_step(arbiter: ArbiterApp, task_id: int, ok: bool) -> None:
     arbiter.save(task)
     task = arbiter.get_task(task_id)
     if ok:
-        task.complete_subtask(subtask.id, attempt, ["done"], ENGINE)
+        task.complete_subtask(subtask.id, attempt, lines("done"), ENGINE)
     else:
-        task.fail_subtask(subtask.id, attempt, FailureReason.ERROR, ["boom"], ENGINE)
+        task.fail_subtask(subtask.id, attempt, FailureReason.ERROR, lines("boom"), ENGINE)
     arbiter.save(task)
 
 

@@ -57,7 +57,7 @@ async def test_two_nodes_run_one_task_each_step_exactly_once(
     store: StoreConfig, tmp_path: Path
 ) -> None:
     async with running_engine(store, tmp_path) as h:
-        pool = AgentPool()
+        pool = AgentPool(h.app.metrics.agent_errors)
         other = Engine(h.app, h.gate, pool.agent, FAST, "10.0.0.2")
         await other.start()
         try:

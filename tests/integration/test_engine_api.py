@@ -5,7 +5,6 @@ not permitted) and record nothing (the store's head position does not move).
 """
 
 import asyncio
-import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from infrastructure.persistence.store import StoreConfig
 from infrastructure.settings import Settings
 from tests.api.conftest import _USERS, ADMIN, NEW_RPM, OLD_RPM, VIEWER, Api, serving
 from tests.integration.test_engine_support import FAST, agent_server
+from tests.logs import check_ocp_log
 from tests.stores import database_url
 
 TASKS = "/api/v2/tasks/instances"
@@ -28,7 +28,7 @@ SERVICES = "/api/v2/arbitration/services"
 
 @asynccontextmanager
 async def engine_api(
-    store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: StoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any
 ) -> AsyncIterator[tuple[Api, Any, int]]:
     monkeypatch.setenv("ARBITER_ADMIN_USER", ADMIN[0])
     monkeypatch.setenv("ARBITER_ADMIN_PASSWORD", ADMIN[1])
@@ -36,7 +36,11 @@ async def engine_api(
     users.write_text(yaml.safe_dump(_USERS))
     monkeypatch.setenv("ARBITER_USERS_FILE", str(users))
     settings = replace(
-        FAST, data_dir=tmp_path, database_url=database_url(store), node_address="10.9.8.7"
+        FAST,
+        data_dir=tmp_path,
+        database_url=database_url(store),
+        node_address="10.9.8.7",
+        **overrides,
     )
     assert isinstance(settings, Settings)
     async with agent_server(tmp_path / "agent") as (url, agent), serving(settings) as api:
@@ -102,9 +106,9 @@ async def test_retry_a_failed_subtask_and_read_its_log(
         assert [t["allowedOperations"] for t in listed if t["id"] == task_id] == [[]]
 
         log = (await api.call("GET", f"{TASKS}/{task_id}/subtasks/{stop}/log", user=VIEWER)).data
-        headers = re.findall(r"^############([A-Z]+)(\S+)############$", log["log"], re.M)
-        assert [op for op, _ in headers] == ["EXECUTE", "RETRY"]
-        assert "step failed: AgentError: agent answered 500" in log["log"]
+        check_ocp_log(log["log"], ["EXECUTE", "RETRY"])
+        failed = "ERROR step failed: AgentError: agent answered 500"
+        assert [line for line in log["log"].split("\n") if failed in line]
         service = (await api.call("GET", f"{SERVICES}/{service_id}")).data
         assert (service["status"], service["rpmName"]) == ("RUNNING", NEW_RPM)
         assert service["allowedOperations"] == ["UPGRADE", "STOP", "RESTART", "DELETE"]

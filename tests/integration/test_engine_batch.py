@@ -15,6 +15,7 @@ from infrastructure.gate import StoreGate
 from infrastructure.use_cases.application import ArbiterApp
 from infrastructure.use_cases.engine_claims import Claim, Finish, Start
 from infrastructure.use_cases.inventory import ServiceSpec
+from tests.logs import lines
 
 WHO = Caller("operator", "0123456789abcdef")
 NODE, OTHER = "10.0.0.1:8080#aaaa", "10.0.0.2:8080#bbbb"
@@ -39,7 +40,7 @@ def first_claims(batch: BatchStore, tasks: list[Task]) -> list[Claim]:
 
 
 def done(claim: Claim, chain: bool = True) -> Finish:
-    return Finish(claim, Outcome.SUCCEEDED, ["ok"], None, NODE if chain else None)
+    return Finish(claim, Outcome.SUCCEEDED, lines("ok"), None, NODE if chain else None)
 
 
 def test_claims_of_several_tasks_share_one_commit(arbiter: ArbiterApp) -> None:
@@ -123,7 +124,8 @@ async def test_requests_that_arrive_together_share_a_commit(arbiter: ArbiterApp)
     gate = StoreGate(2)
     try:
         tasks = await gate.call(upgrades, arbiter, 4)
-        batcher = Batcher(BatchStore(arbiter), gate, window=0.05)
+        sizes = arbiter.metrics.engine_batch_size
+        batcher = Batcher(BatchStore(arbiter), gate, window=0.05, sizes=sizes)
         starts = [Start(t.task_id, t.subtasks[0].id, NODE) for t in tasks]
         claims = await asyncio.gather(*(batcher.submit(s) for s in starts))
         assert all(isinstance(c, Claim) for c in claims)

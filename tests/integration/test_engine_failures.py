@@ -7,6 +7,7 @@ import pytest
 from api.demo import OLD_RPM
 from domain.enums import Operation, ServiceStatus, SubtaskStatus, TaskStatus
 from domain.errors import RollbackProhibited
+from domain.step_log import LogLevel
 from domain.task import Task
 from infrastructure.engine.steps import truthful_status
 from infrastructure.persistence.store import StoreConfig
@@ -19,6 +20,7 @@ from tests.integration.test_engine_support import (
     running_engine,
     until_running,
 )
+from tests.logs import last_run
 
 STEPS = [
     "prepare_upgrade",
@@ -61,7 +63,11 @@ async def _failed(h: Harness, index: int) -> Task:
         + [SubtaskStatus.FAILED]
         + [SubtaskStatus.PENDING] * (6 - index)
     )
-    assert any("step failed" in line for line in task.subtasks[index].runs[-1].lines)
+    log = await h.call(h.app.subtask_log, task.task_id, task.subtasks[index].id)
+    assert any("step failed" in line for line in last_run(log))
+    assert [line.level for line in log[-1].lines if "step failed" in line.message] == [
+        LogLevel.ERROR
+    ]
     # The service record tells what the host really is, and stays bound to the failed task.
     service = await h.call(h.app.get_service, h.service_id)
     assert service.status is truthful_status(await h.agent.status(h.port))
@@ -128,7 +134,9 @@ async def test_failure_before_begin_rolls_back_in_reverse(
         # Undo ran for what had run, last first: the failed step, then the ones before it.
         undone = [s for s in task.subtasks[: index + 1]]
         assert all(s.operation is Operation.ROLLBACK for s in undone)
-        undo_starts = [s.runs[-1].time for s in reversed(undone)]
+        logs = [await h.call(h.app.subtask_log, task.task_id, s.id) for s in reversed(undone)]
+        undo_starts = [log[-1].time for log in logs]
+        assert all(log[-1].operation is Operation.ROLLBACK for log in logs)
         assert undo_starts == sorted(undo_starts)
         ledger = await h.ledger(task.task_id)
         undo_actions = [(e["action"], e["requestId"]) for e in ledger[len(before) :]]

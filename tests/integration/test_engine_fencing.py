@@ -15,6 +15,7 @@ from tests.integration.test_engine_support import (
     running_engine,
     until_running,
 )
+from tests.logs import last_run
 
 LEASE = 3.0  # the silent node fences itself out after 1.5 s: time to claim the install
 INSTALL = 3
@@ -30,7 +31,7 @@ async def test_a_silent_node_fences_itself_out_before_the_take_over(
         await until_running(h, created.task_id, INSTALL)
         claimed = await h.call(h.app.get_task, created.task_id)
         assert claimed.subtasks[INSTALL].executor == h.engine.node_id
-        pool = AgentPool()
+        pool = AgentPool(h.app.metrics.agent_errors)
         rescuer = Engine(h.app, h.gate, pool.agent, replace(FAST, lease_seconds=LEASE), "10.0.0.2")
         await rescuer.start()
         try:
@@ -42,7 +43,8 @@ async def test_a_silent_node_fences_itself_out_before_the_take_over(
         install = task.subtasks[INSTALL]
         assert install.attempt == 2
         assert install.executor == rescuer.node_id
-        assert f"executor {h.engine.node_id} was lost" in " ".join(install.runs[-1].lines)
+        log = last_run(await h.call(h.app.subtask_log, task.task_id, install.id))
+        assert f"executor {h.engine.node_id} was lost" in " ".join(log)
         ledger = await h.ledger(task.task_id)
         installs = [(e["requestId"], e["outcome"]) for e in ledger if e["action"] == "install"]
         first, second = (

@@ -100,7 +100,7 @@ async def running_engine(
             service_id = await gate.call(seed, app, url)
             port = (await gate.call(app.get_service, service_id)).svr_port
             await client.adopt(port, OLD_RPM, "RUNNING", "seed")
-            pool = AgentPool()
+            pool = AgentPool(app.metrics.agent_errors)
             engine = Engine(app, gate, pool.agent, replace(FAST, **settings), "10.0.0.1")
             await engine.start()
             try:

@@ -83,9 +83,12 @@ _TRANSITION = ("status_before", "status_after", "task_status_before", "task_stat
 
 
 def _version_1(stored: StoredEvent) -> StoredEvent:
-    """A Task event as the code before version 2 stored it: no transition, no class_version."""
+    """A Task event as the code before version 2 stored it: no transition, no class_version,
+    an outcome's lines as plain text."""
     state = orjson.loads(stored.state)
-    assert state.pop("class_version") == 2
+    assert state.pop("class_version") == (3 if "subtask_id" in state else 2)
+    if "log" in state:
+        state["log"] = [line["message"] for line in state["log"]]
     for name in _TRANSITION[2:] if "subtask_id" not in state else _TRANSITION:
         del state[name]
     return StoredEvent(

@@ -14,7 +14,9 @@ from domain.caller import Caller
 from domain.enums import ServiceStatus
 from domain.runs import Outcome
 from domain.service import ArbitrationService
+from domain.step_log import LogLine
 from domain.task import Task
+from tests.logs import lines
 
 ENGINE = "engine-node"
 OPERATOR = "operator"
@@ -46,7 +48,7 @@ def _attempt(task: Task, sid: int) -> int:
     return task.subtask(sid).attempt
 
 
-def _outcome(sid: int, outcome: Outcome, log: list[str], stale_by: int = 0) -> Run:
+def _outcome(sid: int, outcome: Outcome, log: list[LogLine], stale_by: int = 0) -> Run:
     def report(t: Task, s: ArbitrationService) -> None:
         effect = None if outcome is Outcome.SUCCEEDED else unreachable_host
         runs.record_outcome(t, s, sid, _attempt(t, sid) + stale_by, outcome, log, effect)
@@ -71,10 +73,10 @@ def subtask_actions(sid: int) -> list[Action]:
         t.request_cancel(sid, BY_OPERATOR)
 
     outcomes = {
-        "succeed": _outcome(sid, Outcome.SUCCEEDED, ["done"]),
-        "fail": _outcome(sid, Outcome.FAILED, ["boom"]),
+        "succeed": _outcome(sid, Outcome.SUCCEEDED, lines("done")),
+        "fail": _outcome(sid, Outcome.FAILED, lines("boom")),
         "time_out": _outcome(sid, Outcome.TIMED_OUT, []),
-        "confirm_cancel": _outcome(sid, Outcome.CANCELLED, ["cancel hook ran"]),
+        "confirm_cancel": _outcome(sid, Outcome.CANCELLED, lines("cancel hook ran")),
     }
     actions = [Action(name, sid, run) for name, run in outcomes.items()]
     commands = (claim, take_over, retry, skip, cancel)
@@ -90,7 +92,7 @@ def stale_outcomes(sid: int) -> list[Action]:
             ("fail", Outcome.FAILED),
             ("confirm_cancel", Outcome.CANCELLED),
         ):
-            run = _outcome(sid, outcome, ["late"], stale_by)
+            run = _outcome(sid, outcome, lines("late"), stale_by)
             actions.append(Action(f"stale_{name}", sid, run))
     return actions
 

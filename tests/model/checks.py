@@ -60,10 +60,7 @@ def fingerprint(task: Task, service: ArbitrationService) -> tuple[object, ...]:
 
 def task_fingerprint(task: Task) -> tuple[object, ...]:
     subtasks = tuple(
-        (
-            (s.status, s.operation, s.run_time, s.attempt, s.executor, s.start_time, s.finish_time),
-            tuple((run.operation, run.time, len(run.lines)) for run in s.runs),
-        )
+        (s.status, s.operation, s.run_time, s.attempt, s.executor, s.start_time, s.finish_time)
         for s in task.subtasks
     )
     return (task.version, task.operation, task.finish_time, subtasks)

@@ -186,7 +186,7 @@ def test_upgrade_watch_fail_log_steer_and_audit(server: DemoServer) -> None:
     refused = arbiter(server, "task", task_id, "skip", str(pending["id"]))
 
     assert log.code == 0
-    assert log.out.startswith("############EXECUTE")
+    assert log.out.startswith("############{EXECUTE}")
     assert "injected failure" in log.out
     assert log_json.data == {"log": log.out.rstrip("\n")}
     assert (refused.code, refused.out) == (2, "")

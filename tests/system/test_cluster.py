@@ -178,16 +178,16 @@ async def frozen_while_running(c: Cluster, ids: list[int], node: Node) -> None:
         node.process.send_signal(signal.SIGCONT)
 
 
-def check_takeovers(tasks: list[Task], victim: str, entries: list[dict[str, Any]]) -> None:
+# The tasks, and every line of each of their subtasks' logs by (task id, subtask id).
+Stored = tuple[list[Task], dict[tuple[int, int], list[str]]]
+
+
+def check_takeovers(stored: Stored, victim: str, entries: list[dict[str, Any]]) -> None:
+    tasks, logs = stored
     taken_over = {
-        (task.task_id, subtask.id)
-        for task in tasks
-        for subtask in task.subtasks
-        if any(
-            f"executor {victim}#" in line and "was lost" in line
-            for run in subtask.runs
-            for line in run.lines
-        )
+        key
+        for key, messages in logs.items()
+        if any(f"executor {victim}#" in line and "was lost" in line for line in messages)
     }
     # The kill interrupted at least one run, and no more than the victim's workers held.
     assert 1 <= len(taken_over) <= TIMING.engine_workers
@@ -239,10 +239,18 @@ async def test_a_stalled_node_is_fenced_and_its_late_outcomes_refused(tmp_path: 
     check_takeovers(aggregates, stalled.address, entries)
 
 
-def stored_tasks(url: str, ids: list[int]) -> list[Task]:
+def stored_tasks(url: str, ids: list[int]) -> Stored:
     """The tasks as the store holds them, read once the cluster is down."""
     store = ArbiterApp(postgres_store(url), "test")
     try:
-        return [store.get_task(t) for t in ids]
+        tasks = [store.get_task(t) for t in ids]
+        logs = {
+            (task.task_id, s.id): [
+                line.message for run in store.subtask_log(task.task_id, s.id) for line in run.lines
+            ]
+            for task in tasks
+            for s in task.subtasks
+        }
+        return tasks, logs
     finally:
         store.close()

@@ -27,6 +27,7 @@ from infrastructure.persistence.store import StoreConfig
 from infrastructure.use_cases.application import ArbiterApp
 from infrastructure.use_cases.engine_claims import Claim
 from tests.integration.test_engine_support import no_overlap
+from tests.logs import last_run, lines
 from tests.stores import database_url
 from tests.system.test_agent_process import agent_process, healthy
 
@@ -105,6 +106,7 @@ async def test_kill_9_mid_step_then_restart_completes_the_task(
         with serve(store, data_dir):
             await _until(app, task.task_id, lambda t: t.status is TaskStatus.SUCCESSFUL)
             done = app.get_task(task.task_id)
+            log = app.subtask_log(task.task_id, install.id)
             ledger = [
                 e for e in await agent.ledger() if e["requestId"].startswith(f"{task.task_id}-")
             ]
@@ -120,7 +122,7 @@ async def test_kill_9_mid_step_then_restart_completes_the_task(
     assert no_overlap(ledger)
     taken = done.subtask(install.id)
     assert taken.attempt == old_attempt + 1 == 2
-    assert any("was lost; taken over by" in line for line in taken.runs[-1].lines)
+    assert any("was lost; taken over by" in line for line in last_run(log))
     assert [s.attempt for s in done.subtasks] == [1, 1, 1, 2, 1, 1, 1]
     service = app.get_service(service_id)
     assert (service.status.value, service.rpm_name, service.active_task_id) == (
@@ -143,6 +145,6 @@ async def test_kill_9_mid_step_then_restart_completes_the_task(
         "0" * 16,
     )
     with pytest.raises(StaleAttempt):
-        app.finish_subtask(stale, Outcome.SUCCEEDED, ["late"], None)
+        app.finish_subtask(stale, Outcome.SUCCEEDED, lines("late"), None)
     assert app.get_task(task.task_id).version == done.version
     app.close()

@@ -5,9 +5,11 @@ import pytest
 from domain.caller import Caller
 from domain.enums import FailureReason, Operation, SubtaskStatus, TaskStatus
 from domain.errors import RollbackProhibited, SkipProhibited, StaleAttempt, TaskStateInvalid
-from domain.task import Task
+from domain.step_log import LogLevel
+from domain.task import Task, subtask_log
 from domain.templates import UPGRADE
-from tests.model.explorer import NO_SKIP, new_task
+from tests.logs import last_run, lines
+from tests.model.explorer import NO_SKIP, created_task, new_task
 
 P, R, RUN, C, F, OK = (
     SubtaskStatus.PENDING,
@@ -30,11 +32,11 @@ def run(task: Task, sid: int) -> int:
 
 
 def succeed(task: Task, sid: int) -> None:
-    task.complete_subtask(sid, run(task, sid), ["ok"], WHO)
+    task.complete_subtask(sid, run(task, sid), lines("ok"), WHO)
 
 
 def fail(task: Task, sid: int, reason: FailureReason = FailureReason.ERROR) -> None:
-    task.fail_subtask(sid, run(task, sid), reason, ["error"], WHO)
+    task.fail_subtask(sid, run(task, sid), reason, lines("error"), WHO)
 
 
 def failed_at_stop() -> Task:
@@ -59,7 +61,7 @@ def test_a_subtask_becomes_ready_when_its_upstream_succeeds() -> None:
     task = new_task(UPGRADE)
     run(task, PREPARE)
     assert statuses(task)[:2] == [RUN, P]
-    task.complete_subtask(PREPARE, 1, ["prepared"], WHO)
+    task.complete_subtask(PREPARE, 1, lines("prepared"), WHO)
     assert statuses(task)[:3] == [OK, R, P]
 
 
@@ -76,11 +78,13 @@ def test_the_task_status_is_derived_from_its_subtasks() -> None:
 
 
 def test_a_timed_out_subtask_fails_with_operation_cancel_and_says_so() -> None:
-    task = new_task(UPGRADE)
+    task = created_task(UPGRADE)
     fail(task, PREPARE, FailureReason.TIMEOUT)
     prepare = task.subtask(PREPARE)
     assert (prepare.status, prepare.operation) == (F, Operation.CANCEL)
-    assert "timed out after 60 s and was interrupted" in prepare.runs[-1].lines
+    log = subtask_log(task.pending_events, PREPARE)
+    assert "timed out after 60 s and was interrupted" in last_run(log)
+    assert log[-1].lines[-1].level is LogLevel.ERROR
 
 
 def test_retry_task_reruns_every_failed_subtask() -> None:
@@ -150,7 +154,7 @@ def test_cancel_a_running_subtask() -> None:
     task.request_cancel(PREPARE, WHO)
     assert task.subtask(PREPARE).status is C
     assert task.status is TaskStatus.RUNNING
-    task.confirm_cancel(PREPARE, attempt, ["hook ran"], WHO)
+    task.confirm_cancel(PREPARE, attempt, lines("hook ran"), WHO)
     prepare = task.subtask(PREPARE)
     assert (prepare.status, prepare.operation) == (F, Operation.CANCEL)
 
@@ -200,11 +204,13 @@ def test_a_refused_operation_changes_nothing_and_records_nothing() -> None:
 
 
 def test_an_outcome_from_a_stale_attempt_is_refused() -> None:
-    task = new_task(UPGRADE)
+    task = created_task(UPGRADE)
     first = run(task, PREPARE)
     second = task.start_subtask(PREPARE, "node-2", WHO, took_over=True)
     assert second == first + 1
-    assert "executor node-1 was lost" in task.subtask(PREPARE).runs[-1].lines[-1]
+    took_over = subtask_log(task.pending_events, PREPARE)[-1].lines[-1]
+    assert "executor node-1 was lost" in took_over.message
+    assert took_over.level is LogLevel.WARN
     with pytest.raises(StaleAttempt):
         task.complete_subtask(PREPARE, first, [], WHO)
     task.complete_subtask(PREPARE, second, [], WHO)

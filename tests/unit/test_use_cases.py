@@ -18,6 +18,7 @@ from infrastructure.use_cases import engine_claims, inventory, service_operation
 from infrastructure.use_cases.engine_claims import Finish, Start
 from infrastructure.use_cases.inventory import ServiceSpec
 from infrastructure.use_cases.session import A, Session
+from tests.logs import lines
 
 WHO = Caller("dba", "0123456789abcdef")
 OLD = "oceanbase-4.2.1.0-100000102023092807.el7.x86_64.rpm"
@@ -93,7 +94,7 @@ def test_a_claim_and_its_outcome_chain_the_next_claim(session: DictSession) -> N
     assert claim is not None
     assert claim.agent_address == "http://agent"
     assert session.service(service_id).status is ServiceStatus.UPGRADING
-    done = Finish(claim, Outcome.SUCCEEDED, ["ok"], None, chain_to="node-a")
+    done = Finish(claim, Outcome.SUCCEEDED, lines("ok"), None, chain_to="node-a")
     chained = engine_claims.finish(session, done)
 
     assert chained is not None
